@@ -1,0 +1,35 @@
+//! The command line: one clap `Args`, one module per subcommand.
+
+mod schema_cmd;
+mod validate_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "meshconfig-webhook",
+    version,
+    about = "Validating admission webhook for Open Service Mesh's MeshConfig"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate MeshConfig documents offline (YAML or JSON, multi-document), as the webhook would.
+    Validate(validate_cmd::ValidateArgs),
+    /// Print the JSON Schema a MeshConfig is validated with (for editors and yaml-language-server).
+    Schema(schema_cmd::SchemaArgs),
+}
+
+/// Runs a subcommand; the exit code is the subcommand's contract.
+pub fn run(args: Args) -> ExitCode {
+    match args.command {
+        Command::Validate(a) => validate_cmd::run(a),
+        Command::Schema(a) => schema_cmd::run(a),
+    }
+}

@@ -1,0 +1,161 @@
+//! `metav1.Status` for an invalid object (`apierrors.NewInvalid`) and kubectl's rendering of it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, aggregate_message};
+
+/// `metav1.StatusCause`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cause {
+    pub reason: String,
+    pub message: String,
+    pub field: String,
+}
+
+/// `metav1.StatusDetails`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Details {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Cause>,
+}
+
+/// `metav1.Status`, serialized with the apiserver's field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub kind: String,
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub status: String,
+    pub message: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Details>,
+    pub code: u16,
+}
+
+impl Status {
+    /// `apierrors.NewInvalid(schema.GroupKind{group, kind}, name, errs)`: code 422, reason
+    /// `Invalid`, message `<Kind>.<group> "<name>" is invalid: <aggregate>`, one cause per error.
+    pub fn invalid(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let causes = errors
+            .iter()
+            .map(|e| Cause {
+                reason: e.kind.cause_reason().to_owned(),
+                message: e.body(),
+                field: e.field.clone(),
+            })
+            .collect();
+        Self {
+            kind: "Status".into(),
+            api_version: "v1".into(),
+            metadata: serde_json::Map::new(),
+            status: "Failure".into(),
+            message: format!(
+                "{qualified} {} is invalid: {}",
+                super::go_quote(name),
+                aggregate_message(errors)
+            ),
+            reason: "Invalid".into(),
+            details: Some(Details {
+                name: name.into(),
+                group: group.into(),
+                kind: kind.into(),
+                causes,
+            }),
+            code: 422,
+        }
+    }
+
+    /// What kubectl prints for this Status (`cmdutil.CheckErr` for an Invalid error), with the
+    /// trailing newline kubectl writes.
+    pub fn kubectl_message(&self) -> String {
+        match &self.details {
+            Some(d) => kubectl_invalid_message(&d.kind, &d.name, &d.causes),
+            None if self.message.is_empty() => "The request is invalid\n".into(),
+            None => format!("The request is invalid: {}\n", self.message),
+        }
+    }
+}
+
+/// kubectl's `The <Kind> "<name>" is invalid: …` rendering: one cause on the same line, several as
+/// `* ` bullet lines after `is invalid: `.
+pub fn kubectl_invalid_message(kind: &str, name: &str, causes: &[Cause]) -> String {
+    let prefix = if !kind.is_empty() || !name.is_empty() {
+        format!("The {kind} {} is invalid: ", super::go_quote(name))
+    } else {
+        "The request is invalid: ".to_owned()
+    };
+    let line = |c: &Cause| {
+        if c.field.is_empty() {
+            c.message.clone()
+        } else {
+            format!("{}: {}", c.field, c.message)
+        }
+    };
+    match causes {
+        [] => format!("{}\n", prefix.trim_end_matches(": ")),
+        [one] => format!("{prefix}{}\n", line(one)),
+        many => {
+            let mut s = format!("{prefix}\n");
+            for c in many {
+                s.push_str("* ");
+                s.push_str(&line(c));
+                s.push('\n');
+            }
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_status_matches_the_apiserver() {
+        let errs = [
+            FieldError::not_supported("spec.sidecar.logLevel", "loud", &["trace", "off"]),
+            FieldError::type_invalid(
+                "spec.traffic.enableEgress",
+                "string",
+                "spec.traffic.enableEgress in body must be of type boolean: \"string\"",
+            ),
+        ];
+        let st = Status::invalid("config.openservicemesh.io", "MeshConfig", "osm-mesh-config", &errs);
+        assert_eq!(st.code, 422);
+        assert_eq!(
+            st.message,
+            "MeshConfig.config.openservicemesh.io \"osm-mesh-config\" is invalid: [spec.sidecar.logLevel: Unsupported value: \"loud\": supported values: \"trace\", \"off\", spec.traffic.enableEgress: Invalid value: \"string\": spec.traffic.enableEgress in body must be of type boolean: \"string\"]"
+        );
+        let causes = &st.details.as_ref().map(|d| d.causes.clone()).unwrap_or_default();
+        assert_eq!(causes[1].reason, "FieldValueTypeInvalid");
+        assert_eq!(
+            st.kubectl_message(),
+            "The MeshConfig \"osm-mesh-config\" is invalid: \n* spec.sidecar.logLevel: Unsupported value: \"loud\": supported values: \"trace\", \"off\"\n* spec.traffic.enableEgress: Invalid value: \"string\": spec.traffic.enableEgress in body must be of type boolean: \"string\"\n"
+        );
+        let json = serde_json::to_string(&st).unwrap_or_default();
+        assert!(json.starts_with(r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"#));
+    }
+
+    #[test]
+    fn single_cause_stays_on_one_line() {
+        let errs = [FieldError::required("spec.certificate.certKeyBitSize", "")];
+        let st = Status::invalid("config.openservicemesh.io", "MeshConfig", "osm-mesh-config", &errs);
+        assert_eq!(
+            st.kubectl_message(),
+            "The MeshConfig \"osm-mesh-config\" is invalid: spec.certificate.certKeyBitSize: Required value\n"
+        );
+    }
+}

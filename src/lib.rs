@@ -1,0 +1,12 @@
+//! meshconfig-webhook: a validating admission webhook for Open Service Mesh's MeshConfig.
+//!
+//! Data flows one way: bytes → review (`admission`) → object → schema walk (`validate` over
+//! `schema`) → field errors (`field`) → Status → review → bytes. `schema`, `validate` and `field`
+//! are pure and synchronous; `server` owns sockets, TLS and time.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod field;
+pub mod schema;
+pub mod validate;

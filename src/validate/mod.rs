@@ -1,0 +1,357 @@
+//! The walk over an object: the CRD layer (what kube-apiserver's structural validation reports,
+//! worded identically) and the semantic layer (what OSM would do with each value at runtime),
+//! warnings, and ratcheting against the stored object on updates.
+//!
+//! Pure and synchronous: no I/O, no async, nothing of the server.
+
+pub mod cidr;
+pub mod configmap;
+pub mod duration;
+pub mod image;
+pub mod names;
+pub mod resources;
+
+mod crd;
+mod defaults;
+mod semantic;
+
+pub use configmap::{UnknownKeys, configmap};
+pub use defaults::apply_defaults;
+
+use serde_json::Value;
+
+use crate::field::{FieldError, Layer, Status, sort_by_path};
+use crate::schema::{GROUP, JsonType, KIND, MESH_CONFIG_NAME, Node, Schema};
+
+/// `metav1.ObjectMeta`'s fields; the apiserver prunes any other key under `metadata`.
+const OBJECT_META_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Warnings are shown by kubectl one per line; keep them readable.
+pub const MAX_WARNING_LEN: usize = 120;
+
+/// What validation found: errors deny, warnings are returned with an allowed (or denied) answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// API group and kind of the validated object (for the Status).
+    pub group: &'static str,
+    pub kind: &'static str,
+    /// Sorted by field path.
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    pub fn allowed(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The Status the apiserver would return for this object, or `None` when it is allowed.
+    pub fn status(&self, name: &str) -> Option<Status> {
+        (!self.errors.is_empty()).then(|| Status::invalid(self.group, self.kind, name, &self.errors))
+    }
+
+    /// Only the errors the CRD's schema itself reports (for comparing with the apiserver).
+    pub fn crd_errors(&self) -> impl Iterator<Item = &FieldError> {
+        self.errors.iter().filter(|e| e.layer == Layer::Crd)
+    }
+}
+
+/// Validates a MeshConfig object (CREATE when `old` is `None`, UPDATE otherwise): both layers,
+/// all errors together, sorted by field path. On UPDATE, errors in values that did not change
+/// become warnings (ratcheting, as Kubernetes ≥ 1.30 does for CRDs).
+pub fn meshconfig(schema: &Schema, object: &Value, old: Option<&Value>) -> Outcome {
+    let mut walk = Walk::new(schema);
+    walk.root(object, old);
+    walk.finish()
+}
+
+/// What a validator found so far: errors (with whether their value is unchanged from the stored
+/// object, for ratcheting) and warnings. Shared by every object kind's validator.
+pub(crate) struct Findings {
+    found: Vec<(FieldError, bool)>,
+    warnings: Vec<String>,
+    /// Whether this is an UPDATE (ratcheting applies).
+    update: bool,
+}
+
+impl Findings {
+    pub(crate) fn new(update: bool) -> Self {
+        Self {
+            found: Vec::new(),
+            warnings: Vec::new(),
+            update,
+        }
+    }
+
+    /// Records an error; on UPDATE an error about an unchanged value only warns.
+    pub(crate) fn push(&mut self, error: FieldError, unchanged: bool) {
+        self.found.push((error, self.update && unchanged));
+    }
+
+    pub(crate) fn warn(&mut self, w: String) {
+        self.warnings.push(clip(w));
+    }
+
+    pub(crate) fn finish(self, group: &'static str, kind: &'static str) -> Outcome {
+        let mut errors = Vec::with_capacity(self.found.len());
+        let mut warnings = self.warnings;
+        for (error, ratcheted) in self.found {
+            if ratcheted {
+                warnings.push(clip(format!("unchanged invalid value kept: {error}")));
+            } else {
+                errors.push(error);
+            }
+        }
+        sort_by_path(&mut errors);
+        Outcome {
+            group,
+            kind,
+            errors,
+            warnings,
+        }
+    }
+}
+
+/// The walk's state: the current path as a reusable buffer and what was found so far.
+struct Walk<'s> {
+    schema: &'s Schema,
+    path: String,
+    findings: Findings,
+}
+
+impl<'s> Walk<'s> {
+    fn new(schema: &'s Schema) -> Self {
+        Self {
+            schema,
+            path: String::with_capacity(96),
+            findings: Findings::new(false),
+        }
+    }
+
+    fn root(&mut self, object: &Value, old: Option<&Value>) {
+        self.findings.update = old.is_some();
+        let Some(obj) = object.as_object() else {
+            // The apiserver cannot even decode this; say so in its words.
+            let e = crd::type_error("", object, "object");
+            self.push(e, false);
+            return;
+        };
+        let old_obj = old.and_then(Value::as_object);
+        for (key, value) in obj {
+            match key.as_str() {
+                "apiVersion" | "kind" => {}
+                "metadata" => {
+                    for k in value.as_object().into_iter().flat_map(|m| m.keys()) {
+                        if !OBJECT_META_FIELDS.contains(&k.as_str()) {
+                            self.warn(format!(
+                                "unknown field {}",
+                                crate::field::go_quote(&format!("metadata.{k}"))
+                            ));
+                        }
+                    }
+                }
+                "spec" => {
+                    let old_spec = old_obj.and_then(|o| o.get("spec"));
+                    let unchanged = old_spec == Some(value);
+                    self.path.push_str("spec");
+                    if !value.is_null() {
+                        self.node(&self.schema.spec, value, old_spec, unchanged);
+                    }
+                    self.path.clear();
+                }
+                other => self.warn(format!("unknown field {}", crate::field::go_quote(other))),
+            }
+        }
+        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        if !name.is_empty() && name != MESH_CONFIG_NAME {
+            self.warn(format!(
+                "metadata.name: OSM reads only the MeshConfig named {MESH_CONFIG_NAME:?}; {name:?} has no effect"
+            ));
+        }
+        if let Some(w) = self.schema.id.deprecation_warning() {
+            self.warn(w.to_owned());
+        }
+    }
+
+    /// Validates `v` against `n` at `self.path`. Returns whether the subtree passed the CRD layer.
+    fn node(&mut self, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) -> bool {
+        let type_error = crd::check_type(&self.path, n, v);
+        let mut clean = type_error.is_none();
+        if let Some(e) = type_error {
+            self.push(e, unchanged);
+        }
+        for e in crd::check_value(&self.path, n, v) {
+            self.push(e, unchanged);
+            clean = false;
+        }
+        if !matches!(
+            (n.ty, v),
+            (JsonType::Object | JsonType::Map, Value::Object(_)) | (JsonType::Array, Value::Array(_))
+        ) {
+            // A composite value where the schema has none: the apiserver prunes all of it.
+            self.warn_pruned(v);
+            if !clean {
+                return false;
+            }
+        }
+        match v {
+            Value::Object(map) => {
+                clean &= self.object(n, map, old.and_then(Value::as_object), unchanged);
+            }
+            Value::Array(items) => {
+                let mut item_clean = Vec::with_capacity(items.len());
+                if let Some(item_schema) = &n.items {
+                    let len = self.path.len();
+                    for (i, item) in items.iter().enumerate() {
+                        self.path.push('[');
+                        push_index(&mut self.path, i);
+                        self.path.push(']');
+                        // Items of atomic lists are not correlated with the old list.
+                        let ok = self.node(item_schema, item, None, unchanged);
+                        self.path.truncate(len);
+                        clean &= ok;
+                        item_clean.push(ok);
+                    }
+                }
+                if n.kind != crate::schema::Kind::Plain {
+                    semantic::list(self, n.kind, items, &item_clean, unchanged);
+                }
+                return clean;
+            }
+            _ => {}
+        }
+        // Object rules look at several children and tolerate bad ones; leaf rules need a value
+        // the CRD accepted.
+        if n.kind != crate::schema::Kind::Plain && (clean || v.is_object()) {
+            semantic::value(self, n, v, old, unchanged);
+        }
+        clean
+    }
+
+    fn object(
+        &mut self,
+        n: &Node,
+        map: &serde_json::Map<String, Value>,
+        old: Option<&serde_json::Map<String, Value>>,
+        unchanged: bool,
+    ) -> bool {
+        if n.ty == JsonType::Map {
+            // Values of `additionalProperties: true` have an empty schema: objects inside are pruned.
+            let len = self.path.len();
+            for (key, value) in map {
+                self.path.push('.');
+                self.path.push_str(key);
+                self.warn_pruned(value);
+                self.path.truncate(len);
+            }
+            return true;
+        }
+        let mut clean = true;
+        for req in &n.required {
+            if map.get(*req).is_none_or(Value::is_null) {
+                let field = self.child_path(req);
+                self.push(FieldError::required(field, "").with_layer(Layer::Crd), unchanged);
+                clean = false;
+            }
+        }
+        let len = self.path.len();
+        for (key, value) in map {
+            // The apiserver prunes nulls of non-nullable fields before validating.
+            if value.is_null() {
+                continue;
+            }
+            self.path.push('.');
+            self.path.push_str(key);
+            match n.prop(key) {
+                Some(child) => {
+                    let old_child = old.and_then(|o| o.get(key));
+                    let child_unchanged = unchanged || (self.findings.update && old_child == Some(value));
+                    clean &= self.node(child, value, old_child, child_unchanged);
+                }
+                None => {
+                    let w = format!("unknown field {}", crate::field::go_quote(&self.path));
+                    self.warn(w);
+                }
+            }
+            self.path.truncate(len);
+        }
+        clean
+    }
+
+    /// Warns about every object key in `v` (at `self.path`), all of which the apiserver prunes.
+    fn warn_pruned(&mut self, v: &Value) {
+        let len = self.path.len();
+        match v {
+            Value::Object(map) => {
+                for key in map.keys() {
+                    self.path.push('.');
+                    self.path.push_str(key);
+                    let w = format!("unknown field {}", crate::field::go_quote(&self.path));
+                    self.warn(w);
+                    self.path.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.path.push('[');
+                    push_index(&mut self.path, i);
+                    self.path.push(']');
+                    self.warn_pruned(item);
+                    self.path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        let mut p = String::with_capacity(self.path.len() + 1 + name.len());
+        p.push_str(&self.path);
+        p.push('.');
+        p.push_str(name);
+        p
+    }
+
+    fn push(&mut self, error: FieldError, unchanged: bool) {
+        self.findings.push(error, unchanged);
+    }
+
+    fn warn(&mut self, w: String) {
+        self.findings.warn(w);
+    }
+
+    fn finish(self) -> Outcome {
+        self.findings.finish(GROUP, KIND)
+    }
+}
+
+/// Shortens a warning to [`MAX_WARNING_LEN`] characters, marking the cut.
+fn clip(mut w: String) -> String {
+    if w.chars().count() > MAX_WARNING_LEN {
+        let cut = w.char_indices().nth(MAX_WARNING_LEN - 3).map_or(w.len(), |(i, _)| i);
+        w.truncate(cut);
+        w.push_str("...");
+    }
+    w
+}
+
+fn push_index(s: &mut String, i: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(s, "{i}");
+}

@@ -1,0 +1,382 @@
+//! The semantic layer: one rule per [`Kind`], saying what OSM would do with a value at runtime
+//! (osm-upstream §5) in apimachinery's words. Runs only on values the CRD layer accepted.
+
+use serde_json::Value;
+
+use super::{Walk, cidr, duration, image, names, resources};
+use crate::field::{BadValue, FieldError, go_quote};
+use crate::schema::meshconfig::{OSM_LOG_LEVELS, TLS_VERSIONS};
+use crate::schema::{Kind, Node, Release};
+
+const TWO_MINUTES_NS: i64 = 120_000_000_000;
+const ONE_HOUR_NS: i64 = 3_600_000_000_000;
+
+/// Rules on a single value (leaf or object).
+pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) {
+    let path = w.path.clone();
+    match (n.kind, v) {
+        (Kind::ServiceCertDuration, Value::String(s)) => {
+            if let Some(ns) = parse_duration(w, &path, s, unchanged) {
+                if ns < TWO_MINUTES_NS {
+                    w.push(
+                        FieldError::invalid(path, s.as_str(), "must be greater than or equal to 2m0s"),
+                        unchanged,
+                    );
+                } else if ns < ONE_HOUR_NS {
+                    w.warn(format!(
+                        "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
+                    ));
+                }
+            }
+        }
+        (Kind::GatewayCertDuration, Value::String(s)) => {
+            if let Some(ns) = parse_duration(w, &path, s, unchanged)
+                && ns <= 0
+            {
+                w.push(
+                    FieldError::invalid(path, s.as_str(), "must be greater than 0s"),
+                    unchanged,
+                );
+            }
+        }
+        (Kind::ExtAuthzTimeout, Value::String(s)) => {
+            if let Some(ns) = parse_duration(w, &path, s, unchanged)
+                && ns < 0
+            {
+                w.push(
+                    FieldError::invalid(path, s.as_str(), "must be greater than or equal to 0s"),
+                    unchanged,
+                );
+            }
+        }
+        (Kind::ResyncInterval, Value::String(s)) => {
+            if let Some(ns) = parse_duration(w, &path, s, unchanged) {
+                let floor = w.schema.id.release.resync_floor_ns();
+                if ns < 0 {
+                    w.push(
+                        FieldError::invalid(path, s.as_str(), "must be greater than or equal to 0s"),
+                        unchanged,
+                    );
+                } else if ns > 0 && ns < floor {
+                    w.warn(format!(
+                        "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
+                        duration::format(floor)
+                    ));
+                }
+            }
+        }
+        (Kind::OsmLogLevel, Value::String(s)) => {
+            if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) {
+                w.push(FieldError::not_supported(path, s.as_str(), OSM_LOG_LEVELS), unchanged);
+            }
+        }
+        (Kind::Image, Value::String(s)) => {
+            for d in image::image_errors(s) {
+                w.push(FieldError::invalid(path.clone(), s.as_str(), d), unchanged);
+            }
+        }
+        (Kind::Host, Value::String(s)) if !s.is_empty() => {
+            for d in names::host_errors(s) {
+                w.push(FieldError::invalid(path.clone(), s.as_str(), d), unchanged);
+            }
+        }
+        (Kind::UrlPath, Value::String(s)) if !s.is_empty() && !s.starts_with('/') => {
+            w.push(
+                FieldError::invalid(path, s.as_str(), "must be an absolute path"),
+                unchanged,
+            );
+        }
+        (Kind::TracingPort, Value::Number(_)) => {
+            if let Some(p) = int(v)
+                && !(0..=i64::from(i16::MAX)).contains(&p)
+            {
+                w.push(
+                    FieldError::invalid(path, p, "must be between 0 and 32767, inclusive"),
+                    unchanged,
+                );
+            }
+        }
+        (Kind::CertKeyBitSize, Value::Number(_)) => {
+            if let Some(b) = int(v)
+                && !(2048..=4096).contains(&b)
+            {
+                w.push(
+                    FieldError::invalid(path, b, "must be between 2048 and 4096, inclusive"),
+                    unchanged,
+                );
+            }
+        }
+        (Kind::NonNegative, Value::Number(_)) => {
+            if let Some(c) = int(v)
+                && c < 0
+            {
+                w.push(
+                    FieldError::invalid(path, c, "must be greater than or equal to 0"),
+                    unchanged,
+                );
+            }
+        }
+        (Kind::SecretName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_subdomain_errors, unchanged),
+        (Kind::NamespaceName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_label_errors, unchanged),
+        (Kind::Multicluster, Value::Bool(true)) if w.schema.id.release >= Release::V1_2 => {
+            w.warn(format!("{path}: ignored since OSM v1.2 (deprecated, no longer used)"));
+        }
+        (Kind::Resources, Value::Object(_)) => resources_rule(w, &path, v, unchanged),
+        (Kind::SidecarTls, Value::Object(_)) => sidecar_tls(w, &path, n, v, old, unchanged),
+        (Kind::ExtAuthz, Value::Object(_)) => ext_authz(w, &path, v, unchanged),
+        _ => {}
+    }
+}
+
+/// Rules on a list; `clean[i]` says whether item `i` passed the CRD layer.
+pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], unchanged: bool) {
+    let path = w.path.clone();
+    let item_path = |i: usize| format!("{path}[{i}]");
+    let strings = || {
+        items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| clean.get(*i).copied().unwrap_or(false))
+            .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
+    };
+    match kind {
+        Kind::CidrList => {
+            let mut seen: Vec<[u8; 5]> = Vec::new();
+            for (i, s) in strings() {
+                match cidr::parse_ipv4_cidr(s) {
+                    Err(d) => w.push(FieldError::invalid(item_path(i), s, d), unchanged),
+                    Ok(c) => {
+                        if c.has_host_bits() {
+                            w.warn(format!(
+                                "{}: {s} has host bits set; it means {}",
+                                item_path(i),
+                                c.network()
+                            ));
+                        }
+                        let key = [c.addr[0], c.addr[1], c.addr[2], c.addr[3], c.prefix];
+                        if seen.contains(&key) {
+                            w.warn(format!("{}: duplicate IP range {s}", item_path(i)));
+                        }
+                        seen.push(key);
+                    }
+                }
+            }
+        }
+        Kind::PortList => {
+            let mut seen = Vec::with_capacity(items.len());
+            for (i, v) in items.iter().enumerate() {
+                if let Some(p) = int(v).filter(|_| clean.get(i).copied().unwrap_or(false)) {
+                    if seen.contains(&p) {
+                        w.warn(format!("{}: duplicate port {p}", item_path(i)));
+                    }
+                    seen.push(p);
+                }
+            }
+        }
+        Kind::InterfaceList => {
+            unique_strings(w, &path, strings(), unchanged, |s| names::interface_name_errors(s));
+        }
+        Kind::DnsNameList => {
+            unique_strings(w, &path, strings(), unchanged, |s| {
+                if s.starts_with("*.") {
+                    names::wildcard_dns1123_subdomain_errors(s)
+                } else {
+                    names::dns1123_subdomain_errors(s)
+                }
+            });
+            // Only the first name is used, as the certificate's common name (at most 64 bytes).
+            if let Some(first) = items.first().and_then(Value::as_str)
+                && first.len() > 64
+            {
+                w.push(
+                    FieldError::invalid(item_path(0), first, names::max_len_error(64)),
+                    unchanged,
+                );
+            }
+        }
+        Kind::TlsNameList => {
+            unique_strings(w, &path, strings(), unchanged, |s| {
+                if s.is_empty() {
+                    vec![names::empty_error()]
+                } else {
+                    Vec::new()
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Per-item format errors, then `Duplicate value` for repeated items.
+fn unique_strings<'v>(
+    w: &mut Walk,
+    path: &str,
+    items: impl Iterator<Item = (usize, &'v str)>,
+    unchanged: bool,
+    errors: impl Fn(&str) -> Vec<String>,
+) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, s) in items {
+        let p = format!("{path}[{i}]");
+        for d in errors(s) {
+            w.push(FieldError::invalid(p.clone(), s, d), unchanged);
+        }
+        if seen.contains(&s) {
+            w.push(FieldError::duplicate(p, s), unchanged);
+        }
+        seen.push(s);
+    }
+}
+
+fn parse_duration(w: &mut Walk, path: &str, s: &str, unchanged: bool) -> Option<i64> {
+    match duration::parse(s) {
+        Ok(ns) => Some(ns),
+        Err(e) => {
+            w.push(FieldError::invalid(path, s, e), unchanged);
+            None
+        }
+    }
+}
+
+fn name_rule(w: &mut Walk, path: &str, s: &str, check: fn(&str) -> Vec<String>, unchanged: bool) {
+    if s.is_empty() {
+        w.push(FieldError::required(path, ""), unchanged);
+        return;
+    }
+    for d in check(s) {
+        w.push(FieldError::invalid(path, s, d), unchanged);
+    }
+}
+
+fn int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+            .map(|f| f as i64)
+    })
+}
+
+/// `sidecar.resources`: resource names and quantities as corev1 would decode and validate them,
+/// and each request at most its limit (else every injected pod is rejected).
+fn resources_rule(w: &mut Walk, path: &str, v: &Value, unchanged: bool) {
+    let mut parsed: [Vec<(&str, resources::Quantity)>; 2] = [Vec::new(), Vec::new()];
+    for (slot, section) in ["limits", "requests"].into_iter().enumerate() {
+        let Some(map) = v.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, q) in map {
+            if q.is_null() {
+                continue;
+            }
+            let p = format!("{path}.{section}.{name}");
+            for d in resources::resource_name_errors(name) {
+                w.push(FieldError::invalid(p.clone(), name.as_str(), d), unchanged);
+            }
+            let text = match q {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => other.to_string(),
+            };
+            match resources::parse_quantity(&text) {
+                Err(e) => w.push(FieldError::invalid(p, BadValue::from(q), e), unchanged),
+                Ok(quantity) => {
+                    for d in resources::quantity_value_errors(name, &quantity) {
+                        w.push(FieldError::invalid(p.clone(), BadValue::from(q), d), unchanged);
+                    }
+                    parsed[slot].push((name.as_str(), quantity));
+                }
+            }
+        }
+    }
+    let [limits, requests] = &parsed;
+    for (name, request) in requests {
+        if let Some((_, limit)) = limits.iter().find(|(n, _)| n == name)
+            && let Some(d) = resources::request_vs_limit(name, request, limit)
+        {
+            let value = v.pointer(&format!("/requests/{}", name.replace('~', "~0").replace('/', "~1")));
+            let value = value.map_or(BadValue::Omit, BadValue::from);
+            w.push(
+                FieldError::invalid(format!("{path}.requests.{name}"), value, d),
+                unchanged,
+            );
+        }
+    }
+}
+
+/// `sidecar.tlsMinProtocolVersion` ≤ `tlsMaxProtocolVersion`, and a maximum OSM's control plane
+/// can talk (it requires TLS ≥ 1.2 from sidecars).
+fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) {
+    let (Some(min_node), Some(max_node)) = (n.prop("tlsMinProtocolVersion"), n.prop("tlsMaxProtocolVersion")) else {
+        return;
+    };
+    let get = |obj: Option<&Value>, key: &str, node: &Node| -> Option<String> {
+        match obj.and_then(|o| o.get(key)) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => node.default.as_ref().and_then(Value::as_str).map(str::to_owned),
+            Some(_) => None,
+        }
+    };
+    let (Some(min), Some(max)) = (
+        get(Some(v), "tlsMinProtocolVersion", min_node),
+        get(Some(v), "tlsMaxProtocolVersion", max_node),
+    ) else {
+        return;
+    };
+    let rank = |s: &str| TLS_VERSIONS.iter().position(|t| *t == s);
+    let (Some(min_rank), Some(max_rank)) = (rank(&min), rank(&max)) else {
+        return;
+    };
+    let both_unchanged = unchanged
+        || (old.is_some()
+            && get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min)
+            && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    if max == "TLSv1_0" || max == "TLSv1_1" {
+        w.push(
+            FieldError::not_supported(
+                format!("{path}.tlsMaxProtocolVersion"),
+                max.as_str(),
+                &["TLS_AUTO", "TLSv1_2", "TLSv1_3"],
+            ),
+            both_unchanged,
+        );
+    }
+    // TLS_AUTO (rank 0) leaves the choice to Envoy: nothing to compare.
+    if min_rank > 0 && max_rank > 0 && min_rank > max_rank {
+        w.push(
+            FieldError::invalid(
+                format!("{path}.tlsMinProtocolVersion"),
+                min.as_str(),
+                format!(
+                    "must be less than or equal to tlsMaxProtocolVersion ({})",
+                    go_quote(&max)
+                ),
+            ),
+            both_unchanged,
+        );
+    }
+    if min == "TLSv1_0" || min == "TLSv1_1" {
+        w.warn(format!(
+            "{path}.tlsMinProtocolVersion: {min} is deprecated and insecure; use TLSv1_2 or later"
+        ));
+    }
+}
+
+/// An enabled external authorization filter needs a target and a stats prefix, or Envoy rejects it.
+fn ext_authz(w: &mut Walk, path: &str, v: &Value, unchanged: bool) {
+    if v.get("enable") != Some(&Value::Bool(true)) {
+        return;
+    }
+    for key in ["address", "port", "statPrefix"] {
+        let missing = match v.get(key) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if missing {
+            w.push(
+                FieldError::required(format!("{path}.{key}"), "required when enable is true"),
+                unchanged,
+            );
+        }
+    }
+}
