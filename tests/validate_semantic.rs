@@ -52,8 +52,16 @@ fn assert_allowed(o: &Outcome) {
 #[track_caller]
 fn assert_warns(o: &Outcome, needle: &str) {
     assert_allowed(o);
-    assert!(o.warnings.iter().any(|w| w.contains(needle)), "no warning containing {needle:?} in {:?}", o.warnings);
-    assert!(o.warnings.iter().all(|w| w.chars().count() <= 120), "warning over 120 characters: {:?}", o.warnings);
+    assert!(
+        o.warnings.iter().any(|w| w.contains(needle)),
+        "no warning containing {needle:?} in {:?}",
+        o.warnings
+    );
+    assert!(
+        o.warnings.iter().all(|w| w.chars().count() <= 120),
+        "warning over 120 characters: {:?}",
+        o.warnings
+    );
 }
 
 // ---- presets
@@ -70,7 +78,12 @@ fn accepts_every_release_preset_as_stored() {
         ("meshconfig-pre-rel-v1.2.json", Release::V1_2, ApiVersion::V1alpha3),
     ] {
         let o = check_with(release, version, &object(file), json!({}));
-        assert!(o.allowed() && o.warnings.is_empty(), "{file}: {:?} {:?}", messages(&o), o.warnings);
+        assert!(
+            o.allowed() && o.warnings.is_empty(),
+            "{file}: {:?} {:?}",
+            messages(&o),
+            o.warnings
+        );
     }
 }
 
@@ -80,11 +93,15 @@ fn accepts_every_release_preset_as_stored() {
 fn rejects_service_cert_validity_that_go_cannot_parse() {
     assert_denied(
         &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "24x"}}})),
-        &[r#"spec.certificate.serviceCertValidityDuration: Invalid value: "24x": time: unknown unit "x" in duration "24x""#],
+        &[
+            r#"spec.certificate.serviceCertValidityDuration: Invalid value: "24x": time: unknown unit "x" in duration "24x""#,
+        ],
     );
     assert_denied(
         &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "1d"}}})),
-        &[r#"spec.certificate.serviceCertValidityDuration: Invalid value: "1d": time: unknown unit "d" in duration "1d""#],
+        &[
+            r#"spec.certificate.serviceCertValidityDuration: Invalid value: "1d": time: unknown unit "d" in duration "1d""#,
+        ],
     );
     assert_denied(
         &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": ""}}})),
@@ -96,14 +113,21 @@ fn rejects_service_cert_validity_that_go_cannot_parse() {
 fn rejects_service_cert_validity_below_two_minutes() {
     assert_denied(
         &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "119s"}}})),
-        &[r#"spec.certificate.serviceCertValidityDuration: Invalid value: "119s": must be greater than or equal to 2m0s"#],
+        &[
+            r#"spec.certificate.serviceCertValidityDuration: Invalid value: "119s": must be greater than or equal to 2m0s"#,
+        ],
     );
-    assert_allowed(&check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "1h30m"}}})));
+    assert_allowed(&check(
+        json!({"spec": {"certificate": {"serviceCertValidityDuration": "1h30m"}}}),
+    ));
 }
 
 #[test]
 fn warns_service_cert_validity_under_one_hour() {
-    assert_warns(&check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "2m"}}})), "is under 1h");
+    assert_warns(
+        &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "2m"}}})),
+        "is under 1h",
+    );
 }
 
 #[test]
@@ -120,7 +144,9 @@ fn rejects_ingress_gateway_validity_that_is_not_positive() {
     );
     assert_denied(
         &check(gw("1 h")),
-        &[r#"spec.certificate.ingressGateway.validityDuration: Invalid value: "1 h": time: unknown unit " h" in duration "1 h""#],
+        &[
+            r#"spec.certificate.ingressGateway.validityDuration: Invalid value: "1 h": time: unknown unit " h" in duration "1 h""#,
+        ],
     );
 }
 
@@ -134,7 +160,9 @@ fn rejects_negative_ext_authz_timeout_and_accepts_zero() {
     assert_allowed(&check(ea("1.5s")));
     assert_denied(
         &check(ea("-1s")),
-        &[r#"spec.traffic.inboundExternalAuthorization.timeout: Invalid value: "-1s": must be greater than or equal to 0s"#],
+        &[
+            r#"spec.traffic.inboundExternalAuthorization.timeout: Invalid value: "-1s": must be greater than or equal to 0s"#,
+        ],
     );
 }
 
@@ -146,7 +174,10 @@ fn rejects_negative_resync_interval_and_warns_below_the_tick_floor() {
     );
     assert_allowed(&check(json!({"spec": {"sidecar": {"configResyncInterval": "0"}}})));
     assert_allowed(&check(json!({"spec": {"sidecar": {"configResyncInterval": "90s"}}})));
-    assert_warns(&check(json!({"spec": {"sidecar": {"configResyncInterval": "10s"}}})), "minimum resync interval of 30s");
+    assert_warns(
+        &check(json!({"spec": {"sidecar": {"configResyncInterval": "10s"}}})),
+        "minimum resync interval of 30s",
+    );
     // Up to v0.10 the ticker needs at least a minute.
     let o = check_with(
         Release::V0_10,
@@ -165,7 +196,9 @@ fn accepts_envoy_level_off_and_rejects_unknown_levels() {
     let o = check(json!({"spec": {"sidecar": {"logLevel": "verbose"}}}));
     assert_eq!(
         messages(&o),
-        [r#"spec.sidecar.logLevel: Unsupported value: "verbose": supported values: "trace", "debug", "info", "warning", "warn", "error", "critical", "off""#]
+        [
+            r#"spec.sidecar.logLevel: Unsupported value: "verbose": supported values: "trace", "debug", "info", "warning", "warn", "error", "critical", "off""#
+        ]
     );
 }
 
@@ -180,7 +213,9 @@ fn accepts_osm_log_levels_case_insensitively() {
 fn rejects_unknown_osm_log_levels() {
     assert_denied(
         &check(json!({"spec": {"observability": {"osmLogLevel": "loud"}}})),
-        &[r#"spec.observability.osmLogLevel: Unsupported value: "loud": supported values: "debug", "info", "warn", "error", "fatal", "panic", "disabled", "trace""#],
+        &[
+            r#"spec.observability.osmLogLevel: Unsupported value: "loud": supported values: "debug", "info", "warn", "error", "fatal", "panic", "disabled", "trace""#,
+        ],
     );
     // Envoy-only levels are not OSM levels.
     assert!(!check(json!({"spec": {"observability": {"osmLogLevel": "warning"}}})).allowed());
@@ -224,7 +259,9 @@ fn accepts_kubernetes_quantities() {
 fn rejects_quantities_kubernetes_cannot_decode() {
     assert_denied(
         &check(json!({"spec": {"sidecar": {"resources": {"limits": {"cpu": "lots"}}}}})),
-        &[r#"spec.sidecar.resources.limits.cpu: Invalid value: "lots": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"#],
+        &[
+            r#"spec.sidecar.resources.limits.cpu: Invalid value: "lots": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"#,
+        ],
     );
 }
 
@@ -246,7 +283,9 @@ fn rejects_negative_quantities_and_unknown_resource_names() {
 fn rejects_requests_above_limits() {
     assert_denied(
         &check(json!({"spec": {"sidecar": {"resources": {"limits": {"cpu": "500m"}, "requests": {"cpu": "1"}}}}})),
-        &[r#"spec.sidecar.resources.requests.cpu: Invalid value: "1": must be less than or equal to cpu limit of 500m"#],
+        &[
+            r#"spec.sidecar.resources.requests.cpu: Invalid value: "1": must be less than or equal to cpu limit of 500m"#,
+        ],
     );
 }
 
@@ -260,7 +299,9 @@ fn accepts_image_references_and_empty_defaults() {
         "mcr.microsoft.com/oss/envoyproxy/envoy:v1.22.2@sha256:541d31419b537ef4ed2d5d10e1e1e2f8e8f0a0c5b5d4f4e3c1c2b1a0f9e8d7c6",
         "localhost:5000/init",
     ] {
-        assert_allowed(&check(json!({"spec": {"sidecar": {"envoyImage": img, "initContainerImage": img}}})));
+        assert_allowed(&check(
+            json!({"spec": {"sidecar": {"envoyImage": img, "initContainerImage": img}}}),
+        ));
     }
 }
 
@@ -268,8 +309,17 @@ fn accepts_image_references_and_empty_defaults() {
 fn rejects_malformed_image_references() {
     let o = check(json!({"spec": {"sidecar": {"envoyImage": "Envoy:latest", "envoyWindowsImage": "envoy:"}}}));
     let fields: Vec<&str> = o.errors.iter().map(|e| e.field.as_str()).collect();
-    assert_eq!(fields, ["spec.sidecar.envoyImage", "spec.sidecar.envoyWindowsImage"], "{:?}", messages(&o));
-    assert!(messages(&o)[1].ends_with("invalid reference format"), "{:?}", messages(&o));
+    assert_eq!(
+        fields,
+        ["spec.sidecar.envoyImage", "spec.sidecar.envoyWindowsImage"],
+        "{:?}",
+        messages(&o)
+    );
+    assert!(
+        messages(&o)[1].ends_with("invalid reference format"),
+        "{:?}",
+        messages(&o)
+    );
 }
 
 // ---- ports and integers
@@ -281,8 +331,12 @@ fn rejects_tracing_ports_osm_cannot_decode() {
         &["spec.observability.tracing.port: Invalid value: 40000: must be between 0 and 32767, inclusive"],
     );
     assert!(!check(json!({"spec": {"observability": {"tracing": {"port": -1}}}})).allowed());
-    assert_allowed(&check(json!({"spec": {"observability": {"tracing": {"enable": true, "port": 32767}}}})));
-    assert_allowed(&check(json!({"spec": {"observability": {"tracing": {"enable": true, "port": 0}}}})));
+    assert_allowed(&check(
+        json!({"spec": {"observability": {"tracing": {"enable": true, "port": 32767}}}}),
+    ));
+    assert_allowed(&check(
+        json!({"spec": {"observability": {"tracing": {"enable": true, "port": 0}}}}),
+    ));
 }
 
 #[test]
@@ -323,18 +377,27 @@ fn rejects_min_tls_above_max_and_max_below_tls12() {
         ],
     );
     // The CRD default for the maximum (TLSv1_3) counts when the field is absent.
-    assert_allowed(&check(json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_3"}}})));
-    assert_allowed(&check(json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLS_AUTO", "tlsMaxProtocolVersion": "TLS_AUTO"}}})));
+    assert_allowed(&check(
+        json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_3"}}}),
+    ));
+    assert_allowed(&check(
+        json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLS_AUTO", "tlsMaxProtocolVersion": "TLS_AUTO"}}}),
+    ));
 }
 
 #[test]
 fn warns_tls_1_0_as_minimum() {
-    assert_warns(&check(json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_0"}}})), "TLSv1_0 is deprecated");
+    assert_warns(
+        &check(json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_0"}}})),
+        "TLSv1_0 is deprecated",
+    );
 }
 
 #[test]
 fn rejects_empty_and_duplicate_cipher_suites() {
-    let o = check(json!({"spec": {"sidecar": {"cipherSuites": ["ECDHE-RSA-AES128-GCM-SHA256", "", "ECDHE-RSA-AES128-GCM-SHA256"]}}}));
+    let o = check(
+        json!({"spec": {"sidecar": {"cipherSuites": ["ECDHE-RSA-AES128-GCM-SHA256", "", "ECDHE-RSA-AES128-GCM-SHA256"]}}}),
+    );
     assert_denied(
         &o,
         &[
@@ -361,7 +424,9 @@ fn rejects_enabled_ext_authz_without_a_target() {
         &["spec.traffic.inboundExternalAuthorization.statPrefix: Required value: required when enable is true"],
     );
     // Disabled: nothing is required.
-    assert_allowed(&check(json!({"spec": {"traffic": {"inboundExternalAuthorization": {"enable": false}}}})));
+    assert_allowed(&check(
+        json!({"spec": {"traffic": {"inboundExternalAuthorization": {"enable": false}}}}),
+    ));
 }
 
 #[test]
@@ -387,12 +452,19 @@ fn rejects_ext_authz_and_tracing_addresses_that_are_not_hosts() {
 
 #[test]
 fn rejects_bad_interface_names_and_duplicates() {
-    let o = check(json!({"spec": {"traffic": {"networkInterfaceExclusionList": ["eth0", "averyveryverylongname", "eth 1", "eth0"]}}}));
+    let o = check(
+        json!({"spec": {"traffic": {"networkInterfaceExclusionList": ["eth0", "averyveryverylongname", "eth 1", "eth0"]}}}),
+    );
     let m = messages(&o);
     assert_eq!(m.len(), 3, "{m:?}");
-    assert!(m[0].starts_with(r#"spec.traffic.networkInterfaceExclusionList[1]: Invalid value: "averyveryverylongname": "#));
+    assert!(
+        m[0].starts_with(r#"spec.traffic.networkInterfaceExclusionList[1]: Invalid value: "averyveryverylongname": "#)
+    );
     assert!(m[1].starts_with(r#"spec.traffic.networkInterfaceExclusionList[2]: Invalid value: "eth 1": "#));
-    assert_eq!(m[2], r#"spec.traffic.networkInterfaceExclusionList[3]: Duplicate value: "eth0""#);
+    assert_eq!(
+        m[2],
+        r#"spec.traffic.networkInterfaceExclusionList[3]: Duplicate value: "eth0""#
+    );
 }
 
 #[test]
@@ -420,7 +492,10 @@ fn rejects_bad_ingress_gateway_names() {
 
 #[test]
 fn warns_multicluster_mode_on_1_2_only() {
-    assert_warns(&check(json!({"spec": {"featureFlags": {"enableMulticlusterMode": true}}})), "ignored since OSM v1.2");
+    assert_warns(
+        &check(json!({"spec": {"featureFlags": {"enableMulticlusterMode": true}}})),
+        "ignored since OSM v1.2",
+    );
     let o = check_with(
         Release::V1_1,
         ApiVersion::V1alpha2,
@@ -432,16 +507,26 @@ fn warns_multicluster_mode_on_1_2_only() {
 
 #[test]
 fn warns_v1alpha1_where_v1alpha2_is_served() {
-    let o = check_with(Release::V1_2, ApiVersion::V1alpha1, &object("meshconfig-v1.2.4-v1alpha1.json"), json!({}));
+    let o = check_with(
+        Release::V1_2,
+        ApiVersion::V1alpha1,
+        &object("meshconfig-v1.2.4-v1alpha1.json"),
+        json!({}),
+    );
     assert_eq!(
         o.warnings,
-        ["config.openservicemesh.io/v1alpha1 MeshConfig is deprecated; use config.openservicemesh.io/v1alpha2 MeshConfig"]
+        [
+            "config.openservicemesh.io/v1alpha1 MeshConfig is deprecated; use config.openservicemesh.io/v1alpha2 MeshConfig"
+        ]
     );
 }
 
 #[test]
 fn warns_other_object_names() {
-    assert_warns(&check(json!({"metadata": {"name": "my-config"}})), "OSM reads only the MeshConfig named \"osm-mesh-config\"");
+    assert_warns(
+        &check(json!({"metadata": {"name": "my-config"}})),
+        "OSM reads only the MeshConfig named \"osm-mesh-config\"",
+    );
 }
 
 // ---- several errors, ordering
@@ -465,8 +550,14 @@ fn reports_all_errors_of_both_layers_sorted_by_path() {
     );
     let status = o.status("osm-mesh-config").expect("denied");
     assert_eq!(status.code, 422);
-    assert!(status.message.starts_with("MeshConfig.config.openservicemesh.io \"osm-mesh-config\" is invalid: [spec.certificate.certKeyBitSize: "));
-    assert!(status.kubectl_message().starts_with("The MeshConfig \"osm-mesh-config\" is invalid: \n* spec.certificate.certKeyBitSize: "));
+    assert!(status.message.starts_with(
+        "MeshConfig.config.openservicemesh.io \"osm-mesh-config\" is invalid: [spec.certificate.certKeyBitSize: "
+    ));
+    assert!(
+        status
+            .kubectl_message()
+            .starts_with("The MeshConfig \"osm-mesh-config\" is invalid: \n* spec.certificate.certKeyBitSize: ")
+    );
 }
 
 #[test]
@@ -495,7 +586,9 @@ fn accepts_updates_that_keep_an_existing_bad_value_with_a_warning() {
     );
     assert_allowed(&o);
     assert!(
-        o.warnings.iter().any(|w| w.contains("spec.certificate.serviceCertValidityDuration") && w.contains("unchanged")),
+        o.warnings
+            .iter()
+            .any(|w| w.contains("spec.certificate.serviceCertValidityDuration") && w.contains("unchanged")),
         "{:?}",
         o.warnings
     );
@@ -518,13 +611,20 @@ fn rejects_new_bad_values_next_to_ratcheted_ones() {
     );
     assert_eq!(messages(&o).len(), 1, "{:?}", messages(&o));
     assert_eq!(o.errors[0].field, "spec.observability.osmLogLevel");
-    assert!(o.warnings.iter().any(|w| w.contains("spec.sidecar.logLevel")), "{:?}", o.warnings);
+    assert!(
+        o.warnings.iter().any(|w| w.contains("spec.sidecar.logLevel")),
+        "{:?}",
+        o.warnings
+    );
 }
 
 #[test]
 fn ratchets_cross_field_rules_only_when_both_fields_are_unchanged() {
     let bad = json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_3", "tlsMaxProtocolVersion": "TLSv1_2"}}});
-    assert_allowed(&update(bad.clone(), json!({"spec": {"sidecar": {"logLevel": "debug"}}})));
+    assert_allowed(&update(
+        bad.clone(),
+        json!({"spec": {"sidecar": {"logLevel": "debug"}}}),
+    ));
     let o = update(bad, json!({"spec": {"sidecar": {"tlsMaxProtocolVersion": "TLSv1_1"}}}));
     assert!(!o.allowed());
 }

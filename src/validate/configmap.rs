@@ -10,19 +10,15 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
-use super::{Findings, Outcome, cidr, crd, duration, names};
+use super::semantic::{self, DurationRule};
+use super::{Findings, Outcome, cidr, crd};
 use crate::field::{FieldError, go_quote};
 use crate::schema::configmap::{
     CONFIGMAP_GROUP, CONFIGMAP_KIND, CONFIGMAP_NAME, ENVOY_LOG_LEVELS, KEYS, KeyDef, ValueKind,
 };
 
 // The bounds and details of the MeshConfig twins (`validate::semantic`), restated: keep in step.
-const TWO_MINUTES_NS: i64 = 120_000_000_000;
 const ONE_MINUTE_NS: i64 = 60_000_000_000;
-const ONE_HOUR_NS: i64 = 3_600_000_000_000;
-const MIN_2M: &str = "must be greater than or equal to 2m0s";
-const NON_NEGATIVE_DURATION: &str = "must be greater than or equal to 0s";
-const ABSOLUTE_PATH: &str = "must be an absolute path";
 
 /// The detail for a value Go's `strconv.ParseBool` rejects.
 pub const BOOL_MSG: &str = "must be a boolean (true or false)";
@@ -177,30 +173,18 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
                 f.push(FieldError::not_supported(path, s, ENVOY_LOG_LEVELS), unchanged);
             }
         }
-        ValueKind::ServiceCertDuration => match duration::parse(s) {
-            Err(e) => invalid(f, e),
-            Ok(ns) if ns < TWO_MINUTES_NS => invalid(f, MIN_2M.to_owned()),
-            Ok(ns) if ns < ONE_HOUR_NS => {
-                f.warn(format!(
-                    "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
-                ));
-            }
-            Ok(_) => {}
-        },
-        ValueKind::ResyncInterval => match duration::parse(s) {
-            Err(e) => invalid(f, e),
-            Ok(ns) if ns < 0 => invalid(f, NON_NEGATIVE_DURATION.to_owned()),
-            Ok(ns) if ns > 0 && ns < ONE_MINUTE_NS => f.warn(format!(
-                "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
-                duration::format(ONE_MINUTE_NS)
-            )),
-            Ok(_) => {}
-        },
-        ValueKind::ExtAuthzTimeout => match duration::parse(s) {
-            Err(e) => invalid(f, e),
-            Ok(ns) if ns < 0 => invalid(f, NON_NEGATIVE_DURATION.to_owned()),
-            Ok(_) => {}
-        },
+        ValueKind::ServiceCertDuration => semantic::duration(f, DurationRule::ServiceCert, path, s, unchanged),
+        // OSM v0.8 stops its resync ticker below one minute.
+        ValueKind::ResyncInterval => semantic::duration(
+            f,
+            DurationRule::Resync {
+                floor_ns: ONE_MINUTE_NS,
+            },
+            path,
+            s,
+            unchanged,
+        ),
+        ValueKind::ExtAuthzTimeout => semantic::duration(f, DurationRule::NonNegative, path, s, unchanged),
         ValueKind::TracingPort => match atoi(s) {
             Err(e) => invalid(f, e),
             Ok(p) if !(0..=65535).contains(&p) => invalid(f, range_msg(0, 65535)),
@@ -218,13 +202,9 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
             }
         }
         ValueKind::CidrList => cidr_list(f, path, s, unchanged),
-        ValueKind::Host if !s.is_empty() => {
-            for d in names::host_errors(s) {
-                invalid(f, d);
-            }
-        }
-        ValueKind::UrlPath if !s.is_empty() && !s.starts_with('/') => invalid(f, ABSOLUTE_PATH.to_owned()),
-        ValueKind::Host | ValueKind::UrlPath | ValueKind::Text => {}
+        ValueKind::Host => semantic::host(f, path, s, unchanged),
+        ValueKind::UrlPath => semantic::url_path(f, path, s, unchanged),
+        ValueKind::Text => {}
     }
 }
 

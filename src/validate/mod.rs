@@ -13,7 +13,7 @@ pub mod resources;
 
 mod crd;
 mod defaults;
-mod semantic;
+pub(crate) mod semantic;
 
 pub use configmap::{UnknownKeys, configmap};
 pub use defaults::apply_defaults;

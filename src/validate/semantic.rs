@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Walk, cidr, duration, image, names, resources};
+use super::{Findings, Walk, cidr, duration, image, names, resources};
 use crate::field::{BadValue, FieldError, go_quote};
 use crate::schema::meshconfig::{OSM_LOG_LEVELS, TLS_VERSIONS};
 use crate::schema::{Kind, Node, Release};
@@ -16,59 +16,20 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
     let path = w.path.clone();
     match (n.kind, v) {
         (Kind::ServiceCertDuration, Value::String(s)) => {
-            if let Some(ns) = parse_duration(w, &path, s, unchanged) {
-                if ns < TWO_MINUTES_NS {
-                    w.push(
-                        FieldError::invalid(path, s.as_str(), "must be greater than or equal to 2m0s"),
-                        unchanged,
-                    );
-                } else if ns < ONE_HOUR_NS {
-                    w.warn(format!(
-                        "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
-                    ));
-                }
-            }
+            duration(&mut w.findings, DurationRule::ServiceCert, &path, s, unchanged);
         }
         (Kind::GatewayCertDuration, Value::String(s)) => {
-            if let Some(ns) = parse_duration(w, &path, s, unchanged)
-                && ns <= 0
-            {
-                w.push(
-                    FieldError::invalid(path, s.as_str(), "must be greater than 0s"),
-                    unchanged,
-                );
-            }
+            duration(&mut w.findings, DurationRule::Positive, &path, s, unchanged);
         }
         (Kind::ExtAuthzTimeout, Value::String(s)) => {
-            if let Some(ns) = parse_duration(w, &path, s, unchanged)
-                && ns < 0
-            {
-                w.push(
-                    FieldError::invalid(path, s.as_str(), "must be greater than or equal to 0s"),
-                    unchanged,
-                );
-            }
+            duration(&mut w.findings, DurationRule::NonNegative, &path, s, unchanged);
         }
         (Kind::ResyncInterval, Value::String(s)) => {
-            if let Some(ns) = parse_duration(w, &path, s, unchanged) {
-                let floor = w.schema.id.release.resync_floor_ns();
-                if ns < 0 {
-                    w.push(
-                        FieldError::invalid(path, s.as_str(), "must be greater than or equal to 0s"),
-                        unchanged,
-                    );
-                } else if ns > 0 && ns < floor {
-                    w.warn(format!(
-                        "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
-                        duration::format(floor)
-                    ));
-                }
-            }
+            let floor_ns = w.schema.id.release.resync_floor_ns();
+            duration(&mut w.findings, DurationRule::Resync { floor_ns }, &path, s, unchanged);
         }
-        (Kind::OsmLogLevel, Value::String(s)) => {
-            if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) {
-                w.push(FieldError::not_supported(path, s.as_str(), OSM_LOG_LEVELS), unchanged);
-            }
+        (Kind::OsmLogLevel, Value::String(s)) if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) => {
+            w.push(FieldError::not_supported(path, s.as_str(), OSM_LOG_LEVELS), unchanged);
         }
         (Kind::Image, Value::String(s)) => {
             for d in image::image_errors(s) {
@@ -174,7 +135,7 @@ pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], un
             }
         }
         Kind::InterfaceList => {
-            unique_strings(w, &path, strings(), unchanged, |s| names::interface_name_errors(s));
+            unique_strings(w, &path, strings(), unchanged, names::interface_name_errors);
         }
         Kind::DnsNameList => {
             unique_strings(w, &path, strings(), unchanged, |s| {
@@ -228,13 +189,65 @@ fn unique_strings<'v>(
     }
 }
 
-fn parse_duration(w: &mut Walk, path: &str, s: &str, unchanged: bool) -> Option<i64> {
-    match duration::parse(s) {
-        Ok(ns) => Some(ns),
-        Err(e) => {
-            w.push(FieldError::invalid(path, s, e), unchanged);
+/// The bounds of a Go duration, shared by the MeshConfig fields and their v0.8 ConfigMap twins.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DurationRule {
+    /// Service certificates: OSM renews 30s before expiry, so at least 2m; under 1h warns
+    /// (OSM's Vault provider requests whole hours).
+    ServiceCert,
+    /// Strictly positive (ingress gateway certificate validity).
+    Positive,
+    /// Zero or more (ext-authz timeout).
+    NonNegative,
+    /// 0 disables; below OSM's tick floor the ticker does not run (a warning).
+    Resync { floor_ns: i64 },
+}
+
+/// Parses `s` as Go's `time.ParseDuration` and applies `rule`.
+pub(crate) fn duration(f: &mut Findings, rule: DurationRule, path: &str, s: &str, unchanged: bool) {
+    let ns = match duration::parse(s) {
+        Ok(ns) => ns,
+        Err(e) => return f.push(FieldError::invalid(path, s, e), unchanged),
+    };
+    let detail = match rule {
+        DurationRule::ServiceCert if ns < TWO_MINUTES_NS => Some("must be greater than or equal to 2m0s"),
+        DurationRule::ServiceCert if ns < ONE_HOUR_NS => {
+            f.warn(format!(
+                "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
+            ));
             None
         }
+        DurationRule::Positive if ns <= 0 => Some("must be greater than 0s"),
+        DurationRule::NonNegative | DurationRule::Resync { .. } if ns < 0 => {
+            Some("must be greater than or equal to 0s")
+        }
+        DurationRule::Resync { floor_ns } if ns > 0 && ns < floor_ns => {
+            f.warn(format!(
+                "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
+                duration::format(floor_ns)
+            ));
+            None
+        }
+        _ => None,
+    };
+    if let Some(d) = detail {
+        f.push(FieldError::invalid(path, s, d), unchanged);
+    }
+}
+
+/// A host OSM dials (DNS name or IP); empty means OSM's default.
+pub(crate) fn host(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
+    if !s.is_empty() {
+        for d in names::host_errors(s) {
+            f.push(FieldError::invalid(path, s, d), unchanged);
+        }
+    }
+}
+
+/// A URL path; empty means OSM's default.
+pub(crate) fn url_path(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
+    if !s.is_empty() && !s.starts_with('/') {
+        f.push(FieldError::invalid(path, s, "must be an absolute path"), unchanged);
     }
 }
 
