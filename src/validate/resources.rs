@@ -189,7 +189,7 @@ impl Quantity {
     /// The BinarySI rendering of a whole magnitude `n` (AsCanonicalBase1024Bytes).
     fn binary_si(&self, mut n: u64) -> String {
         let mut times = 0;
-        while n >= 1024 && n % 1024 == 0 {
+        while n >= 1024 && n.is_multiple_of(1024) {
             n /= 1024;
             times += 1;
         }
