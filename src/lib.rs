@@ -6,7 +6,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
+pub mod certs;
 pub mod cli;
 pub mod field;
 pub mod schema;
+pub mod server;
 pub mod validate;

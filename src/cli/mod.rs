@@ -1,6 +1,8 @@
 //! The command line: one clap `Args`, one module per subcommand.
 
+mod certs_cmd;
 mod schema_cmd;
+pub mod serve;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -20,10 +22,14 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the admission webhook (HTTPS, POST /validate) and its admin port.
+    Serve(Box<serve::ServeArgs>),
     /// Validate MeshConfig documents offline (YAML or JSON, multi-document), as the webhook would.
     Validate(validate_cmd::ValidateArgs),
     /// Print the JSON Schema a MeshConfig is validated with (for editors and yaml-language-server).
     Schema(schema_cmd::SchemaArgs),
+    /// Write a development CA and serving certificate (ca.crt, tls.crt, tls.key).
+    Certs(certs_cmd::CertsArgs),
 }
 
 /// Runs a subcommand; the exit code is the subcommand's contract.
@@ -31,5 +37,7 @@ pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Validate(a) => validate_cmd::run(a),
         Command::Schema(a) => schema_cmd::run(a),
+        Command::Serve(a) => serve::run(*a),
+        Command::Certs(a) => certs_cmd::run(a),
     }
 }

@@ -1,0 +1,663 @@
+//! AdmissionReview in, AdmissionReview out: decoding (admission.k8s.io/v1 and v1beta1, kube-rs'
+//! types), routing by kind, the decision, and encoding the answer with the request's uid and
+//! apiVersion.
+//!
+//! Synchronous and free of I/O: the server hands in the body it read and gets back bytes to send
+//! plus a [`Decision`] to log and count. Every field message comes from `validate`/`field`; the
+//! texts worded here are about the review itself (unusable reviews, scope, deletion).
+
+use kube_core::DynamicObject;
+use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use kube_core::response::{StatusCause, StatusDetails, StatusSummary};
+use serde::Deserialize as _;
+use serde_json::Value;
+
+use crate::field::{self, FieldError};
+use crate::schema::{ApiVersion, GROUP, KIND, MESH_CONFIG_NAME, Release, Schema};
+use crate::validate;
+
+pub const REVIEW_V1: &str = "admission.k8s.io/v1";
+pub const REVIEW_V1BETA1: &str = "admission.k8s.io/v1beta1";
+const REVIEW_KIND: &str = "AdmissionReview";
+/// The MeshConfig resource (plural), as apimachinery names it in Forbidden errors.
+const MESHCONFIG_RESOURCE: &str = "meshconfigs";
+
+/// What the server was configured to enforce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The OSM release line whose schema applies.
+    pub release: Release,
+    /// The namespace OSM's control plane reads its MeshConfig from.
+    pub mesh_namespace: String,
+    /// Deny deleting `osm-mesh-config` in `mesh_namespace`.
+    pub protect_delete: bool,
+}
+
+/// The outcome class, as counted in metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    Denied,
+    /// The review could not be used (answered with a denial so failurePolicy cannot let it pass).
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Which validator a request goes to: the one place where kinds are routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    MeshConfig,
+    /// Any other kind: allowed untouched.
+    Other,
+}
+
+impl Route {
+    fn of(group: &str, kind: &str) -> Self {
+        match (group, kind) {
+            (GROUP, KIND) => Self::MeshConfig,
+            _ => Self::Other,
+        }
+    }
+
+    /// The `kind` label in metrics (bounded: other kinds are not spelled out).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::MeshConfig => KIND,
+            Self::Other => "other",
+        }
+    }
+}
+
+/// What was decided about one review, for logs and metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub uid: String,
+    /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`, or `unknown` for unusable reviews.
+    pub operation: &'static str,
+    pub route: Route,
+    /// `group/version, Kind=…` of the request, as sent.
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub user: String,
+    pub dry_run: bool,
+    pub verdict: Verdict,
+    /// Field paths of the errors that denied the request.
+    pub denied_fields: Vec<String>,
+    pub warnings: Vec<String>,
+    /// The denial's message (empty when allowed).
+    pub message: String,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        self.verdict == Verdict::Allowed
+    }
+}
+
+/// The answer to an admission request body.
+#[derive(Debug)]
+pub enum Reply {
+    /// HTTP 200 with this AdmissionReview (JSON).
+    Review { body: Vec<u8>, decision: Box<Decision> },
+    /// Not a review we can answer (no uid to echo): HTTP 400 with this text.
+    BadRequest(String),
+}
+
+/// Decides one admission request body (read whole by the caller).
+pub fn review(policy: &Policy, body: &[u8]) -> Reply {
+    let raw: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return Reply::BadRequest(format!("the request body is not JSON: {e}")),
+    };
+    let api_version = raw.get("apiVersion").and_then(Value::as_str);
+    let uid = raw
+        .pointer("/request/uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty());
+    let request = decode(&raw, api_version);
+    match request {
+        Ok(req) if req.uid.is_empty() => Reply::BadRequest("the AdmissionReview's request.uid is empty".into()),
+        Ok(req) => {
+            let object = raw.pointer("/request/object").filter(|v| !v.is_null());
+            let old = raw.pointer("/request/oldObject").filter(|v| !v.is_null());
+            let answer = decide(policy, &req, object, old);
+            answer_review(&req, answer, object.or(old))
+        }
+        Err(problem) => match uid {
+            // A uid to echo: answer with a review, so the apiserver does not count a failed call
+            // (which failurePolicy Ignore would let pass).
+            Some(uid) => unusable_review(api_version, uid, problem),
+            None => Reply::BadRequest(problem),
+        },
+    }
+}
+
+/// The typed request, or why the body is not a usable review.
+fn decode(raw: &Value, api_version: Option<&str>) -> Result<AdmissionRequest<DynamicObject>, String> {
+    let kind = raw.get("kind").and_then(Value::as_str);
+    match (api_version, kind) {
+        (_, Some(k)) if k != REVIEW_KIND => return Err(format!("expected an AdmissionReview, got kind {k:?}")),
+        (Some(REVIEW_V1 | REVIEW_V1BETA1), Some(_)) => {}
+        (Some(v), Some(_)) => {
+            return Err(format!(
+                "unsupported AdmissionReview apiVersion {v:?}: expected {REVIEW_V1:?} or {REVIEW_V1BETA1:?}"
+            ));
+        }
+        _ if !raw.is_object() => return Err("expected an AdmissionReview object".into()),
+        _ => return Err("not an AdmissionReview: apiVersion and kind are required".into()),
+    }
+    let review = AdmissionReview::<DynamicObject>::deserialize(raw)
+        .map_err(|e| format!("the AdmissionReview cannot be decoded: {e}"))?;
+    review
+        .try_into()
+        .map_err(|_| "the AdmissionReview has no request".to_owned())
+}
+
+/// The decision before it is encoded.
+struct Answer {
+    route: Route,
+    verdict: Verdict,
+    status: Option<field::Status>,
+    denied_fields: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Answer {
+    fn allow(route: Route) -> Self {
+        Self {
+            route,
+            verdict: Verdict::Allowed,
+            status: None,
+            denied_fields: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn deny(route: Route, verdict: Verdict, status: field::Status) -> Self {
+        Self {
+            route,
+            verdict,
+            status: Some(status),
+            denied_fields: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+fn decide(
+    policy: &Policy,
+    req: &AdmissionRequest<DynamicObject>,
+    object: Option<&Value>,
+    old: Option<&Value>,
+) -> Answer {
+    let route = Route::of(&req.kind.group, &req.kind.kind);
+    match route {
+        Route::Other => Answer::allow(route),
+        Route::MeshConfig => meshconfig(policy, req, object, old),
+    }
+}
+
+fn meshconfig(
+    policy: &Policy,
+    req: &AdmissionRequest<DynamicObject>,
+    object: Option<&Value>,
+    old: Option<&Value>,
+) -> Answer {
+    let route = Route::MeshConfig;
+    let name = request_name(req, object.or(old));
+    let namespace = request_namespace(req, object.or(old));
+    match req.operation {
+        Operation::Connect => Answer::allow(route),
+        Operation::Delete => {
+            if policy.protect_delete && name == MESH_CONFIG_NAME && namespace == policy.mesh_namespace {
+                Answer::deny(
+                    route,
+                    Verdict::Denied,
+                    forbidden(MESHCONFIG_RESOURCE, name, DELETE_FORBIDDEN),
+                )
+            } else {
+                Answer::allow(route)
+            }
+        }
+        Operation::Create | Operation::Update => {
+            if namespace != policy.mesh_namespace {
+                let mut a = Answer::allow(route);
+                a.warnings.push(format!(
+                    "OSM ignores MeshConfigs outside namespace {:?}; {:?} has no effect",
+                    policy.mesh_namespace,
+                    format!("{namespace}/{name}")
+                ));
+                return a;
+            }
+            let Some(object) = object else {
+                return Answer::deny(
+                    route,
+                    Verdict::Error,
+                    bad_request("the AdmissionReview's request.object is missing"),
+                );
+            };
+            let version = if req.kind.version.is_empty() {
+                object
+                    .get("apiVersion")
+                    .and_then(Value::as_str)
+                    .and_then(|v| v.rsplit('/').next())
+                    .unwrap_or("")
+            } else {
+                req.kind.version.as_str()
+            };
+            let Some(schema) = ApiVersion::parse(version).and_then(|v| Schema::get(policy.release, v)) else {
+                let served: Vec<String> = policy
+                    .release
+                    .api_versions()
+                    .iter()
+                    .map(|v| format!("{GROUP}/{v}"))
+                    .collect();
+                let e = FieldError::not_supported("apiVersion", format!("{GROUP}/{version}"), &served);
+                let status = field::Status::invalid(GROUP, KIND, name, std::slice::from_ref(&e));
+                let mut a = Answer::deny(route, Verdict::Denied, status);
+                a.denied_fields.push(e.field);
+                return a;
+            };
+            let old = if req.operation == Operation::Update { old } else { None };
+            let outcome = validate::meshconfig(schema, object, old);
+            let status = outcome.status(name);
+            Answer {
+                route,
+                verdict: if status.is_some() {
+                    Verdict::Denied
+                } else {
+                    Verdict::Allowed
+                },
+                denied_fields: outcome.errors.iter().map(|e| e.field.clone()).collect(),
+                warnings: outcome.warnings,
+                status,
+            }
+        }
+    }
+}
+
+/// Why `--protect-delete` refuses a deletion (OSM v1.2.4 `pkg/configurator/client.go` logs
+/// "Default config values will be used" and runs with the zero value of every field).
+const DELETE_FORBIDDEN: &str = "OSM falls back to zero-valued defaults (all booleans false, empty strings and lists) \
+     without it; edit it instead (deletion is refused because the webhook runs with --protect-delete)";
+
+fn request_name<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a Value>) -> &'a str {
+    if !req.name.is_empty() {
+        return &req.name;
+    }
+    object
+        .and_then(|o| o.pointer("/metadata/name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn request_namespace<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a Value>) -> &'a str {
+    match req.namespace.as_deref() {
+        Some(ns) if !ns.is_empty() => ns,
+        _ => object
+            .and_then(|o| o.pointer("/metadata/namespace"))
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    }
+}
+
+/// `apierrors.NewForbidden(schema.GroupResource{GROUP, resource}, name, errors.New(reason))`.
+fn forbidden(resource: &str, name: &str, reason: &str) -> field::Status {
+    field::Status {
+        kind: "Status".into(),
+        api_version: "v1".into(),
+        metadata: serde_json::Map::new(),
+        status: "Failure".into(),
+        message: format!("{resource}.{GROUP} {} is forbidden: {reason}", field::go_quote(name)),
+        reason: "Forbidden".into(),
+        details: Some(field::Details {
+            name: name.into(),
+            group: GROUP.into(),
+            kind: resource.into(),
+            causes: Vec::new(),
+        }),
+        code: 403,
+    }
+}
+
+/// `apierrors.NewBadRequest(message)`.
+fn bad_request(message: &str) -> field::Status {
+    field::Status {
+        kind: "Status".into(),
+        api_version: "v1".into(),
+        metadata: serde_json::Map::new(),
+        status: "Failure".into(),
+        message: message.into(),
+        reason: "BadRequest".into(),
+        details: None,
+        code: 400,
+    }
+}
+
+/// Our `metav1.Status` as kube-rs' type (the response's `status`).
+fn to_kube(s: field::Status) -> kube_core::Status {
+    kube_core::Status {
+        status: Some(StatusSummary::Failure),
+        code: s.code,
+        message: s.message,
+        metadata: None,
+        reason: s.reason,
+        details: s.details.map(|d| StatusDetails {
+            name: d.name,
+            group: d.group,
+            kind: d.kind,
+            uid: String::new(),
+            causes: d
+                .causes
+                .into_iter()
+                .map(|c| StatusCause {
+                    reason: c.reason,
+                    message: c.message,
+                    field: c.field,
+                })
+                .collect(),
+            retry_after_seconds: 0,
+        }),
+    }
+}
+
+fn operation_str(op: &Operation) -> &'static str {
+    match op {
+        Operation::Create => "CREATE",
+        Operation::Update => "UPDATE",
+        Operation::Delete => "DELETE",
+        Operation::Connect => "CONNECT",
+    }
+}
+
+fn answer_review(req: &AdmissionRequest<DynamicObject>, answer: Answer, object: Option<&Value>) -> Reply {
+    let decision = Decision {
+        uid: req.uid.clone(),
+        operation: operation_str(&req.operation),
+        route: answer.route,
+        kind: format!("{}/{}, Kind={}", req.kind.group, req.kind.version, req.kind.kind),
+        namespace: request_namespace(req, object).to_owned(),
+        name: request_name(req, object).to_owned(),
+        user: req.user_info.username.clone().unwrap_or_default(),
+        dry_run: req.dry_run,
+        verdict: answer.verdict,
+        denied_fields: answer.denied_fields,
+        warnings: answer.warnings,
+        message: answer.status.as_ref().map(|s| s.message.clone()).unwrap_or_default(),
+    };
+    let mut response = AdmissionResponse::from(req);
+    response.allowed = answer.verdict == Verdict::Allowed;
+    if let Some(status) = answer.status {
+        response.result = to_kube(status);
+    }
+    if !decision.warnings.is_empty() {
+        response.warnings = Some(decision.warnings.clone());
+    }
+    let body = encode(&response.into_review(), &decision.uid, &req.types.api_version);
+    Reply::Review {
+        body,
+        decision: Box::new(decision),
+    }
+}
+
+fn unusable_review(api_version: Option<&str>, uid: &str, problem: String) -> Reply {
+    // Answer in the version asked when we know it; otherwise v1, the only one current apiservers send.
+    let api_version = match api_version {
+        Some(v @ (REVIEW_V1 | REVIEW_V1BETA1)) => v,
+        _ => REVIEW_V1,
+    };
+    let mut response = AdmissionResponse::invalid(&problem);
+    response.uid = uid.to_owned();
+    response.types.api_version = api_version.to_owned();
+    response.result = to_kube(bad_request(&problem));
+    let body = encode(&response.into_review(), uid, api_version);
+    let decision = Decision {
+        uid: uid.to_owned(),
+        operation: "unknown",
+        route: Route::Other,
+        kind: String::new(),
+        namespace: String::new(),
+        name: String::new(),
+        user: String::new(),
+        dry_run: false,
+        verdict: Verdict::Error,
+        denied_fields: Vec::new(),
+        warnings: Vec::new(),
+        message: problem,
+    };
+    Reply::Review {
+        body,
+        decision: Box::new(decision),
+    }
+}
+
+fn encode(review: &AdmissionReview<DynamicObject>, uid: &str, api_version: &str) -> Vec<u8> {
+    serde_json::to_vec(review).unwrap_or_else(|e| {
+        // Not reachable with these types; still answer with the uid rather than nothing.
+        serde_json::json!({
+            "apiVersion": api_version,
+            "kind": REVIEW_KIND,
+            "response": {"uid": uid, "allowed": false, "status": {"code": 500, "message": format!("encoding the AdmissionReview: {e}")}},
+        })
+        .to_string()
+        .into_bytes()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy() -> Policy {
+        Policy {
+            release: Release::LATEST,
+            mesh_namespace: "arc-osm-system".into(),
+            protect_delete: true,
+        }
+    }
+
+    fn meshconfig_object(spec: Value) -> Value {
+        json!({
+            "apiVersion": "config.openservicemesh.io/v1alpha2",
+            "kind": "MeshConfig",
+            "metadata": {"name": "osm-mesh-config", "namespace": "arc-osm-system"},
+            "spec": spec,
+        })
+    }
+
+    fn request(api_version: &str, operation: &str, object: Value, old: Value) -> Vec<u8> {
+        let ns = object
+            .pointer("/metadata/namespace")
+            .or(old.pointer("/metadata/namespace"))
+            .cloned();
+        json!({
+            "apiVersion": api_version,
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+                "kind": {"group": "config.openservicemesh.io", "version": "v1alpha2", "kind": "MeshConfig"},
+                "resource": {"group": "config.openservicemesh.io", "version": "v1alpha2", "resource": "meshconfigs"},
+                "name": "osm-mesh-config",
+                "namespace": ns,
+                "operation": operation,
+                "userInfo": {"username": "admin"},
+                "object": object,
+                "oldObject": old,
+                "dryRun": false,
+            }
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn answer(reply: Reply) -> (Value, Decision) {
+        match reply {
+            Reply::Review { body, decision } => (serde_json::from_slice(&body).expect("json"), *decision),
+            Reply::BadRequest(msg) => panic!("unexpected 400: {msg}"),
+        }
+    }
+
+    #[test]
+    fn echoes_uid_and_api_version() {
+        for v in [REVIEW_V1, REVIEW_V1BETA1] {
+            let body = request(v, "CREATE", meshconfig_object(json!({})), Value::Null);
+            let (out, decision) = answer(review(&policy(), &body));
+            assert_eq!(out["apiVersion"], v);
+            assert_eq!(out["kind"], "AdmissionReview");
+            assert_eq!(out["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+            assert_eq!(out["response"]["allowed"], true, "{out}");
+            assert_eq!(decision.verdict, Verdict::Allowed);
+        }
+    }
+
+    #[test]
+    fn denies_with_the_engines_status() {
+        let body = request(
+            REVIEW_V1,
+            "CREATE",
+            meshconfig_object(json!({"traffic": {"enableEgress": "no"}})),
+            Value::Null,
+        );
+        let (out, decision) = answer(review(&policy(), &body));
+        let status = &out["response"]["status"];
+        assert_eq!(out["response"]["allowed"], false);
+        assert_eq!(status["code"], 422);
+        assert_eq!(status["reason"], "Invalid");
+        assert_eq!(status["status"], "Failure");
+        assert_eq!(status["details"]["kind"], "MeshConfig");
+        assert_eq!(status["details"]["name"], "osm-mesh-config");
+        assert_eq!(status["details"]["causes"][0]["field"], "spec.traffic.enableEgress");
+        assert_eq!(decision.denied_fields, ["spec.traffic.enableEgress"]);
+        assert_eq!(decision.verdict, Verdict::Denied);
+    }
+
+    #[test]
+    fn ratchets_unchanged_invalid_values_on_update() {
+        let bad = meshconfig_object(json!({"traffic": {"enableEgress": "no"}}));
+        let mut changed = bad.clone();
+        changed["spec"]["sidecar"] = json!({"logLevel": "debug"});
+        let (out, _) = answer(review(
+            &policy(),
+            &request(REVIEW_V1, "UPDATE", changed.clone(), bad.clone()),
+        ));
+        assert_eq!(out["response"]["allowed"], true, "{out}");
+        // The same change as a CREATE is denied.
+        let (out, _) = answer(review(&policy(), &request(REVIEW_V1, "CREATE", changed, Value::Null)));
+        assert_eq!(out["response"]["allowed"], false);
+    }
+
+    #[test]
+    fn warns_about_objects_outside_the_mesh_namespace() {
+        let mut obj = meshconfig_object(json!({"traffic": {"enableEgress": "no"}}));
+        obj["metadata"]["namespace"] = json!("default");
+        let (out, decision) = answer(review(&policy(), &request(REVIEW_V1, "CREATE", obj, Value::Null)));
+        assert_eq!(out["response"]["allowed"], true);
+        assert_eq!(
+            out["response"]["warnings"][0],
+            r#"OSM ignores MeshConfigs outside namespace "arc-osm-system"; "default/osm-mesh-config" has no effect"#
+        );
+        assert_eq!(decision.warnings.len(), 1);
+    }
+
+    #[test]
+    fn protects_deletion_only_when_asked() {
+        let old = meshconfig_object(json!({}));
+        let body = request(REVIEW_V1, "DELETE", Value::Null, old);
+        let (out, _) = answer(review(&policy(), &body));
+        let status = &out["response"]["status"];
+        assert_eq!(out["response"]["allowed"], false);
+        assert_eq!(status["code"], 403);
+        assert_eq!(status["reason"], "Forbidden");
+        assert!(
+            status["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(r#"meshconfigs.config.openservicemesh.io "osm-mesh-config" is forbidden: OSM falls back to zero-valued defaults"#),
+            "{status}"
+        );
+        let open = Policy {
+            protect_delete: false,
+            ..policy()
+        };
+        let (out, _) = answer(review(&open, &body));
+        assert_eq!(out["response"]["allowed"], true);
+    }
+
+    #[test]
+    fn denies_versions_the_release_does_not_serve() {
+        let old_release = Policy {
+            release: Release::V0_9,
+            ..policy()
+        };
+        let body = request(REVIEW_V1, "CREATE", meshconfig_object(json!({})), Value::Null);
+        let (out, _) = answer(review(&old_release, &body));
+        assert_eq!(out["response"]["allowed"], false);
+        assert_eq!(
+            out["response"]["status"]["message"],
+            r#"MeshConfig.config.openservicemesh.io "osm-mesh-config" is invalid: apiVersion: Unsupported value: "config.openservicemesh.io/v1alpha2": supported values: "config.openservicemesh.io/v1alpha1""#
+        );
+    }
+
+    #[test]
+    fn allows_other_kinds() {
+        let mut body: Value =
+            serde_json::from_slice(&request(REVIEW_V1, "CREATE", json!({"kind": "Pod"}), Value::Null)).expect("json");
+        body["request"]["kind"] = json!({"group": "", "version": "v1", "kind": "Pod"});
+        let (out, decision) = answer(review(&policy(), body.to_string().as_bytes()));
+        assert_eq!(out["response"]["allowed"], true);
+        assert_eq!(decision.route, Route::Other);
+    }
+
+    #[test]
+    fn answers_unusable_reviews_with_a_uid_and_rejects_the_rest() {
+        let (out, decision) = answer(review(
+            &policy(),
+            br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u1"}}"#,
+        ));
+        assert_eq!(out["apiVersion"], REVIEW_V1BETA1);
+        assert_eq!(out["response"]["uid"], "u1");
+        assert_eq!(out["response"]["allowed"], false);
+        assert_eq!(out["response"]["status"]["code"], 400);
+        assert!(
+            decision
+                .message
+                .starts_with("the AdmissionReview cannot be decoded: missing field"),
+            "{}",
+            decision.message
+        );
+        assert_eq!(decision.verdict, Verdict::Error);
+
+        for (body, want) in [
+            (&b"{"[..], "the request body is not JSON: "),
+            (b"[]", "expected an AdmissionReview object"),
+            (
+                br#"{"kind":"Pod","apiVersion":"v1"}"#,
+                r#"expected an AdmissionReview, got kind "Pod""#,
+            ),
+            (
+                br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v2"}"#,
+                "unsupported AdmissionReview apiVersion",
+            ),
+            (
+                br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1"}"#,
+                "the AdmissionReview has no request",
+            ),
+        ] {
+            match review(&policy(), body) {
+                Reply::BadRequest(msg) => assert!(msg.starts_with(want), "{msg}"),
+                Reply::Review { .. } => panic!("expected 400 for {}", String::from_utf8_lossy(body)),
+            }
+        }
+    }
+}

@@ -1,0 +1,526 @@
+//! The admission server: HTTPS on `--addr` (`POST /validate`), a plain-HTTP admin port, the
+//! certificate reloader, and the shutdown sequence.
+//!
+//! Defaults live here as constants so the Helm chart's test can check that it agrees with them.
+
+pub mod admin;
+pub mod conn;
+pub mod tls;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tracing::{debug, error, info, warn};
+
+use crate::admission::{self, Decision, Policy, Reply, Route, Verdict};
+use crate::certs;
+
+pub const DEFAULT_WEBHOOK_PORT: u16 = 8443;
+pub const DEFAULT_ADMIN_PORT: u16 = 9090;
+pub const DEFAULT_ADDR: &str = "0.0.0.0:8443";
+pub const DEFAULT_ADMIN_ADDR: &str = "0.0.0.0:9090";
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 20;
+pub const DEFAULT_MESH_NAMESPACE: &str = "arc-osm-system";
+pub const DEFAULT_SERVICE_NAME: &str = "meshconfig-webhook";
+pub const DEFAULT_CERT_DIR: &str = "certs";
+pub const DEFAULT_OSM_RELEASE: &str = "1.2";
+/// 3 MiB, the apiserver's own request size limit for a JSON object.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+pub const DEFAULT_CERT_RELOAD_INTERVAL_SECS: u64 = 10;
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// Where kube-apiserver sends AdmissionReviews (`clientConfig.service.path`).
+pub const ADMISSION_PATH: &str = "/validate";
+/// Liveness, on the admin port.
+pub const HEALTHZ_PATH: &str = "/healthz";
+/// Readiness, on the admin port.
+pub const READYZ_PATH: &str = "/readyz";
+/// Prometheus metrics, on the admin port.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// Where the serving certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// A certificate/key pair on disk, re-read every reload interval.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Development certificates in this directory, created when missing or unusable.
+    DevCerts { dir: PathBuf },
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    pub addr: String,
+    pub admin_addr: String,
+    pub tls: TlsSource,
+    pub client_ca_file: Option<PathBuf>,
+    pub policy: Policy,
+    /// Names the development certificate's in-cluster SANs.
+    pub service_name: String,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout: Duration,
+    pub http2: bool,
+    pub cert_reload_interval: Duration,
+    pub header_read_timeout: Duration,
+    pub tls_handshake_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub max_connections: usize,
+    pub max_in_flight: usize,
+}
+
+impl ServeConfig {
+    /// The defaults, serving development certificates from `certs/`.
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            addr: DEFAULT_ADDR.into(),
+            admin_addr: DEFAULT_ADMIN_ADDR.into(),
+            tls: TlsSource::DevCerts {
+                dir: DEFAULT_CERT_DIR.into(),
+            },
+            client_ca_file: None,
+            policy,
+            service_name: DEFAULT_SERVICE_NAME.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            http2: false,
+            cert_reload_interval: Duration::from_secs(DEFAULT_CERT_RELOAD_INTERVAL_SECS),
+            header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            tls_handshake_timeout: Duration::from_secs(DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS),
+            body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Certificates(#[from] certs::CertError),
+    #[error("{0}")]
+    Tls(#[from] tls::LoadError),
+    #[error("{0}")]
+    TlsConfig(String),
+    #[error("cannot listen on {flag} {addr}: {source}")]
+    Bind {
+        flag: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Runs the webhook until `shutdown` resolves, then drains and returns. Errors are start-up
+/// failures; a completed drain (even one cut short by the timeout) is `Ok`.
+pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+    let metrics = Arc::new(admin::Metrics::new());
+    let health = Arc::new(admin::Health::new());
+
+    let (cert_path, key_path) = match &config.tls {
+        TlsSource::Files { cert, key } => (cert.clone(), key.clone()),
+        TlsSource::DevCerts { dir } => {
+            let (paths, how) = certs::ensure(dir, &config.service_name, &config.policy.mesh_namespace)?;
+            let verb = match how {
+                certs::Provenance::Created => "created",
+                certs::Provenance::Reused => "reusing",
+            };
+            info!(
+                ca = %paths.ca.display(),
+                cert = %paths.cert.display(),
+                "{verb} development certificates; clients verify the webhook with the CA bundle {}",
+                paths.ca.display()
+            );
+            (paths.cert, paths.key)
+        }
+    };
+    let (mut reloader, pair) = tls::Reloader::start(&cert_path, &key_path)?;
+    metrics.certificate_in_use(pair.not_after);
+    let tls_config = tls::server_config(reloader.store(), config.http2, config.client_ca_file.as_deref())
+        .map_err(ServeError::TlsConfig)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
+
+    let listener = TcpListener::bind(&config.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            flag: "--addr",
+            addr: config.addr.clone(),
+            source,
+        })?;
+    let admin_listener = TcpListener::bind(&config.admin_addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            flag: "--admin-addr",
+            addr: config.admin_addr.clone(),
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| config.addr.clone(), |a| a.to_string());
+    let admin_addr = admin_listener
+        .local_addr()
+        .map_or_else(|_| config.admin_addr.clone(), |a| a.to_string());
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    // Admin port: stays up through the drain so /readyz reports it.
+    let admin_router = admin::router(metrics.clone(), health.clone());
+    let (admin_done_tx, mut admin_done_rx) = watch::channel(false);
+    let admin_task = tokio::spawn(async move {
+        let result = axum::serve(admin_listener, admin_router)
+            .with_graceful_shutdown(async move {
+                let _ = admin_done_rx.wait_for(|d| *d).await;
+            })
+            .await;
+        if let Err(e) = result {
+            error!(error = %e, "admin server failed");
+        }
+    });
+
+    // Certificate reloader.
+    let reload_metrics = metrics.clone();
+    let mut reload_stop = stop_rx.clone();
+    let interval = config.cert_reload_interval.max(Duration::from_millis(10));
+    let reload_task = tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = reload_stop.wait_for(|d| *d) => break,
+            }
+            // File reads are small; a blocking read every few seconds does not stall the runtime.
+            match reloader.poll() {
+                tls::PollResult::Unchanged | tls::PollResult::StillBroken => {}
+                tls::PollResult::Reloaded { not_after } => {
+                    reload_metrics.certificate_reloaded(not_after);
+                    info!(cert = %reloader.cert_path().display(), not_after, "loaded a new serving certificate");
+                }
+                tls::PollResult::Failed(reason) => {
+                    reload_metrics.certificate_reload_failed();
+                    error!(
+                        cert = %reloader.cert_path().display(),
+                        key = %reloader.key_path().display(),
+                        error = %reason,
+                        "the changed certificate files cannot be used; still serving the previous certificate"
+                    );
+                }
+            }
+        }
+    });
+
+    let state = WebhookState::new(&config, metrics.clone());
+    let router = webhook_router(state);
+    let limits = conn::ConnLimits {
+        handshake_timeout: config.tls_handshake_timeout,
+        header_read_timeout: config.header_read_timeout,
+        max_connections: config.max_connections,
+        http2: config.http2,
+    };
+    let serve_task = tokio::spawn(conn::serve(
+        listener,
+        acceptor,
+        router,
+        limits,
+        stop_rx,
+        config.shutdown_timeout,
+    ));
+    health.set_serving();
+    info!(
+        addr = %addr,
+        admin_addr = %admin_addr,
+        path = ADMISSION_PATH,
+        osm_release = %config.policy.release,
+        mesh_namespace = %config.policy.mesh_namespace,
+        protect_delete = config.policy.protect_delete,
+        http2 = config.http2,
+        mtls = config.client_ca_file.is_some(),
+        "serving admission reviews"
+    );
+
+    shutdown.await;
+    health.set_shutting_down();
+    info!(timeout = ?config.shutdown_timeout, "shutting down: not ready, no new connections, draining in-flight requests");
+    let _ = stop_tx.send(true);
+    match serve_task.await {
+        Ok(conn::Drained { abandoned: 0 }) => info!("drained; exiting"),
+        Ok(conn::Drained { abandoned }) => {
+            warn!(abandoned, timeout = ?config.shutdown_timeout, "shutdown timeout reached; closed remaining connections")
+        }
+        Err(e) => error!(error = %e, "the accept loop failed"),
+    }
+    let _ = admin_done_tx.send(true);
+    let _ = reload_task.await;
+    let _ = admin_task.await;
+    Ok(())
+}
+
+/// Shared by every admission request.
+#[derive(Clone)]
+struct WebhookState {
+    inner: Arc<WebhookInner>,
+}
+
+struct WebhookInner {
+    policy: Policy,
+    metrics: Arc<admin::Metrics>,
+    in_flight: Semaphore,
+    max_in_flight: usize,
+    max_body_bytes: usize,
+    body_read_timeout: Duration,
+}
+
+impl WebhookState {
+    fn new(config: &ServeConfig, metrics: Arc<admin::Metrics>) -> Self {
+        let max_in_flight = config.max_in_flight.max(1);
+        Self {
+            inner: Arc::new(WebhookInner {
+                policy: config.policy.clone(),
+                metrics,
+                in_flight: Semaphore::new(max_in_flight),
+                max_in_flight,
+                max_body_bytes: config.max_body_bytes,
+                body_read_timeout: config.body_read_timeout,
+            }),
+        }
+    }
+}
+
+fn webhook_router(state: WebhookState) -> Router {
+    Router::new()
+        .route(ADMISSION_PATH, any(validate))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
+    debug!(%method, path = uri.path(), "no such path on the webhook port");
+    plain(
+        StatusCode::NOT_FOUND,
+        format!(
+            "{} not found: admission reviews go to POST {ADMISSION_PATH}",
+            uri.path()
+        ),
+    )
+}
+
+/// A plain-text response (HTTP errors that are not reviews).
+fn plain(status: StatusCode, text: String) -> Response {
+    let mut text = text;
+    text.push('\n');
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
+async fn validate(State(state): State<WebhookState>, request: Request) -> Response {
+    let started = Instant::now();
+    let s = &state.inner;
+    match handle(s, request).await {
+        Ok((response, decision)) => {
+            s.metrics.request(
+                decision.operation,
+                decision.route.label(),
+                decision.verdict.as_str(),
+                started.elapsed(),
+            );
+            for f in &decision.denied_fields {
+                s.metrics.denial(f);
+            }
+            s.metrics.warnings(decision.warnings.len());
+            log_decision(&decision);
+            response
+        }
+        Err(response) => {
+            s.metrics
+                .request("unknown", "unknown", Verdict::Error.as_str(), started.elapsed());
+            response
+        }
+    }
+}
+
+/// The admission path: HTTP checks, then the review. `Err` is an HTTP error response.
+async fn handle(s: &WebhookInner, request: Request) -> Result<(Response, Box<Decision>), Response> {
+    let (parts, body) = request.into_parts();
+    if parts.method != Method::POST {
+        let mut r = reject(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "method {} is not allowed on {ADMISSION_PATH}: send an AdmissionReview with POST",
+                parts.method
+            ),
+        );
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Err(r);
+    }
+    if let Err(found) = json_content_type(&parts.headers) {
+        return Err(reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported Content-Type {found}: an AdmissionReview must be sent as application/json"),
+        ));
+    }
+    let Ok(_permit) = s.in_flight.try_acquire() else {
+        return Err(reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "too many admission reviews in flight (--max-in-flight {}); retry",
+                s.max_in_flight
+            ),
+        ));
+    };
+    let too_large = || {
+        reject(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body larger than {} bytes (--max-body-bytes)", s.max_body_bytes),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > s.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let bytes = match read_body(body, s.max_body_bytes, s.body_read_timeout).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return Err(too_large()),
+        Err(BodyError::Timeout) => {
+            return Err(reject(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body did not arrive within {:?}", s.body_read_timeout),
+            ));
+        }
+        Err(BodyError::Read(e)) => {
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}"),
+            ));
+        }
+    };
+    match admission::review(&s.policy, &bytes) {
+        Reply::Review { body, decision } => {
+            let response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+            Ok((response, decision))
+        }
+        Reply::BadRequest(text) => Err(reject(StatusCode::BAD_REQUEST, text)),
+    }
+}
+
+fn reject(status: StatusCode, text: String) -> Response {
+    warn!(status = status.as_u16(), reason = %text, "rejected a request on the admission path");
+    plain(status, text)
+}
+
+/// `application/json`, with any parameters. `application/x-www-form-urlencoded` is accepted too:
+/// it is what `curl -d @review.json` sends, and the body is parsed as JSON either way.
+fn json_content_type(headers: &HeaderMap) -> Result<(), String> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err("(none)".into());
+    };
+    let text = value.to_str().unwrap_or("");
+    let essence = text.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json")
+        || essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    {
+        Ok(())
+    } else {
+        Err(format!("{text:?}"))
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Timeout,
+    Read(String),
+}
+
+async fn read_body(body: Body, max: usize, timeout: Duration) -> Result<bytes::Bytes, BodyError> {
+    match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
+        Err(_) => Err(BodyError::Timeout),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(e)) => Err(BodyError::Read(e.to_string())),
+    }
+}
+
+fn log_decision(d: &Decision) {
+    match (d.verdict, d.route, d.operation) {
+        (Verdict::Error, _, _) => {
+            warn!(uid = %d.uid, reason = %d.message, "answered an unusable AdmissionReview with a denial")
+        }
+        (_, Route::Other, _) | (_, _, "CONNECT") => debug!(
+            uid = %d.uid,
+            user = %d.user,
+            operation = d.operation,
+            kind = %d.kind,
+            namespace = %d.namespace,
+            name = %d.name,
+            "allowed: not validated by this webhook"
+        ),
+        (Verdict::Allowed, _, _) => info!(
+            uid = %d.uid,
+            user = %d.user,
+            operation = d.operation,
+            namespace = %d.namespace,
+            name = %d.name,
+            dry_run = d.dry_run,
+            allowed = true,
+            warnings = d.warnings.len(),
+            "admission decision"
+        ),
+        (Verdict::Denied, _, _) => info!(
+            uid = %d.uid,
+            user = %d.user,
+            operation = d.operation,
+            namespace = %d.namespace,
+            name = %d.name,
+            dry_run = d.dry_run,
+            allowed = false,
+            denied = %d.denied_fields.join(","),
+            warnings = d.warnings.len(),
+            reason = %d.message,
+            "admission decision"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_json_content_types_only() {
+        let mut h = HeaderMap::new();
+        assert_eq!(json_content_type(&h), Err("(none)".into()));
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/x-www-form-urlencoded",
+        ] {
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ok));
+            assert_eq!(json_content_type(&h), Ok(()), "{ok}");
+        }
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
+        assert_eq!(json_content_type(&h), Err("\"application/yaml\"".into()));
+    }
+
+    #[test]
+    fn default_addresses_use_the_default_ports() {
+        assert!(DEFAULT_ADDR.ends_with(&format!(":{DEFAULT_WEBHOOK_PORT}")));
+        assert!(DEFAULT_ADMIN_ADDR.ends_with(&format!(":{DEFAULT_ADMIN_PORT}")));
+    }
+}
