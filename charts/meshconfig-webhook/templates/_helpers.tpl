@@ -1,0 +1,118 @@
+{{/* Chart name, overridable. */}}
+{{- define "meshconfig-webhook.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name: used for every namespaced resource and as the Service name (--service-name).
+Truncated to 63 characters because Service names are DNS labels.
+*/}}
+{{- define "meshconfig-webhook.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "meshconfig-webhook.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: stable across upgrades (a Deployment's selector is immutable). */}}
+{{- define "meshconfig-webhook.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "meshconfig-webhook.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Standard app.kubernetes.io labels on every resource. */}}
+{{- define "meshconfig-webhook.labels" -}}
+helm.sh/chart: {{ include "meshconfig-webhook.chart" . }}
+{{ include "meshconfig-webhook.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: admission-webhook
+app.kubernetes.io/part-of: openservicemesh
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "meshconfig-webhook.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "meshconfig-webhook.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "meshconfig-webhook.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Secret holding tls.crt/tls.key (and ca.crt) that the pods mount. */}}
+{{- define "meshconfig-webhook.tlsSecretName" -}}
+{{- if eq .Values.certificates.mode "secret" }}
+{{- .Values.certificates.secret.name }}
+{{- else }}
+{{- printf "%s-tls" (include "meshconfig-webhook.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* DNS names the apiserver may use for the Service; the serving certificate covers all of them. */}}
+{{- define "meshconfig-webhook.dnsNames" -}}
+{{- $svc := include "meshconfig-webhook.fullname" . }}
+{{- $ns := .Release.Namespace }}
+{{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) | toJson }}
+{{- end }}
+
+{{/* Where the TLS Secret is mounted; a whole-Secret volume (never subPath) so updates arrive. */}}
+{{- define "meshconfig-webhook.tlsDir" -}}
+/etc/meshconfig-webhook/tls
+{{- end }}
+
+{{- define "meshconfig-webhook.clientCADir" -}}
+/etc/meshconfig-webhook/client-ca
+{{- end }}
+
+{{/*
+Refuse value combinations the schema cannot express, with a message saying what to change.
+Included from the Deployment so that every render runs it.
+*/}}
+{{- define "meshconfig-webhook.checks" -}}
+{{- if and .Values.webhook.configMaps.enabled .Values.webhook.matchConditions.enabled (semverCompare "<1.28.0-0" .Capabilities.KubeVersion.Version) }}
+{{- fail (printf "webhook.matchConditions.enabled=true needs Kubernetes >= 1.28 (this cluster: %s); set webhook.matchConditions.enabled=false" .Capabilities.KubeVersion.Version) }}
+{{- end }}
+{{- $preStop := 0 }}
+{{- if semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version }}
+{{- $preStop = int .Values.preStopSleepSeconds }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (add $preStop (int .Values.server.shutdownTimeoutSeconds)) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) + server.shutdownTimeoutSeconds (%d), or pods are killed mid-drain" (int .Values.terminationGracePeriodSeconds) $preStop (int .Values.server.shutdownTimeoutSeconds)) }}
+{{- end }}
+{{- if and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.name) }}
+{{- fail "certificates.mode=secret needs certificates.secret.name (a kubernetes.io/tls Secret)" }}
+{{- end }}
+{{- if and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.caBundle) }}
+{{- fail "certificates.mode=secret needs certificates.secret.caBundle (the CA that signed the Secret's certificate)" }}
+{{- end }}
+{{- end }}
+
+{{/* The caBundle for secret mode: accepts PEM (--set-file) or base64 of PEM. */}}
+{{- define "meshconfig-webhook.secretCABundle" -}}
+{{- $ca := .Values.certificates.secret.caBundle | trim }}
+{{- if hasPrefix "-----BEGIN" $ca }}
+{{- $ca | b64enc }}
+{{- else }}
+{{- $ca }}
+{{- end }}
+{{- end }}
