@@ -13,8 +13,10 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::field::{self, FieldError};
+use crate::schema::configmap::{CONFIGMAP_GROUP, CONFIGMAP_KIND, CONFIGMAP_NAME};
 use crate::schema::{ApiVersion, GROUP, KIND, MESH_CONFIG_NAME, Release, Schema};
 use crate::validate;
+use crate::validate::UnknownKeys;
 
 pub const REVIEW_V1: &str = "admission.k8s.io/v1";
 pub const REVIEW_V1BETA1: &str = "admission.k8s.io/v1beta1";
@@ -31,6 +33,8 @@ pub struct Policy {
     pub mesh_namespace: String,
     /// Deny deleting `osm-mesh-config` in `mesh_namespace`.
     pub protect_delete: bool,
+    /// Unknown keys in the `osm-config` ConfigMap (OSM v0.8): deny or only warn.
+    pub unknown_configmap_keys: UnknownKeys,
 }
 
 /// The outcome class, as counted in metrics.
@@ -56,6 +60,8 @@ impl Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     MeshConfig,
+    /// ConfigMaps: only `osm-config` in the mesh namespace (OSM v0.8's configuration) is validated.
+    ConfigMap,
     /// Any other kind: allowed untouched.
     Other,
 }
@@ -64,6 +70,7 @@ impl Route {
     fn of(group: &str, kind: &str) -> Self {
         match (group, kind) {
             (GROUP, KIND) => Self::MeshConfig,
+            (CONFIGMAP_GROUP, CONFIGMAP_KIND) => Self::ConfigMap,
             _ => Self::Other,
         }
     }
@@ -72,6 +79,7 @@ impl Route {
     pub fn label(self) -> &'static str {
         match self {
             Self::MeshConfig => KIND,
+            Self::ConfigMap => CONFIGMAP_KIND,
             Self::Other => "other",
         }
     }
@@ -204,6 +212,55 @@ fn decide(
     match route {
         Route::Other => Answer::allow(route),
         Route::MeshConfig => meshconfig(policy, req, object, old),
+        Route::ConfigMap => configmap(policy, req, object, old),
+    }
+}
+
+/// OSM v0.8's `osm-config`: validated on CREATE and UPDATE; other ConfigMaps and other operations
+/// pass untouched (OSM reads no other ConfigMap).
+fn configmap(
+    policy: &Policy,
+    req: &AdmissionRequest<DynamicObject>,
+    object: Option<&Value>,
+    old: Option<&Value>,
+) -> Answer {
+    let route = Route::ConfigMap;
+    let name = request_name(req, object.or(old));
+    let namespace = request_namespace(req, object.or(old));
+    let (Operation::Create | Operation::Update) = req.operation else {
+        return Answer::allow(route);
+    };
+    if name != CONFIGMAP_NAME || namespace != policy.mesh_namespace {
+        return Answer::allow(route);
+    }
+    let Some(object) = object else {
+        return Answer::deny(
+            route,
+            Verdict::Error,
+            field::Status::bad_request("the AdmissionReview's request.object is missing"),
+        );
+    };
+    let old = if req.operation == Operation::Update { old } else { None };
+    answer_from(
+        route,
+        name,
+        validate::configmap(object, old, policy.unknown_configmap_keys),
+    )
+}
+
+/// An engine outcome as the answer: denied with its Status when it has errors.
+fn answer_from(route: Route, name: &str, outcome: validate::Outcome) -> Answer {
+    let status = outcome.status(name);
+    Answer {
+        route,
+        verdict: if status.is_some() {
+            Verdict::Denied
+        } else {
+            Verdict::Allowed
+        },
+        denied_fields: outcome.errors.iter().map(|e| e.field.clone()).collect(),
+        warnings: outcome.warnings,
+        status,
     }
 }
 
@@ -223,7 +280,7 @@ fn meshconfig(
                 Answer::deny(
                     route,
                     Verdict::Denied,
-                    forbidden(MESHCONFIG_RESOURCE, name, DELETE_FORBIDDEN),
+                    field::Status::forbidden(GROUP, MESHCONFIG_RESOURCE, name, DELETE_FORBIDDEN),
                 )
             } else {
                 Answer::allow(route)
@@ -243,7 +300,7 @@ fn meshconfig(
                 return Answer::deny(
                     route,
                     Verdict::Error,
-                    bad_request("the AdmissionReview's request.object is missing"),
+                    field::Status::bad_request("the AdmissionReview's request.object is missing"),
                 );
             };
             let version = if req.kind.version.is_empty() {
@@ -269,19 +326,7 @@ fn meshconfig(
                 return a;
             };
             let old = if req.operation == Operation::Update { old } else { None };
-            let outcome = validate::meshconfig(schema, object, old);
-            let status = outcome.status(name);
-            Answer {
-                route,
-                verdict: if status.is_some() {
-                    Verdict::Denied
-                } else {
-                    Verdict::Allowed
-                },
-                denied_fields: outcome.errors.iter().map(|e| e.field.clone()).collect(),
-                warnings: outcome.warnings,
-                status,
-            }
+            answer_from(route, name, validate::meshconfig(schema, object, old))
         }
     }
 }
@@ -308,39 +353,6 @@ fn request_namespace<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Optio
             .and_then(|o| o.pointer("/metadata/namespace"))
             .and_then(Value::as_str)
             .unwrap_or(""),
-    }
-}
-
-/// `apierrors.NewForbidden(schema.GroupResource{GROUP, resource}, name, errors.New(reason))`.
-fn forbidden(resource: &str, name: &str, reason: &str) -> field::Status {
-    field::Status {
-        kind: "Status".into(),
-        api_version: "v1".into(),
-        metadata: serde_json::Map::new(),
-        status: "Failure".into(),
-        message: format!("{resource}.{GROUP} {} is forbidden: {reason}", field::go_quote(name)),
-        reason: "Forbidden".into(),
-        details: Some(field::Details {
-            name: name.into(),
-            group: GROUP.into(),
-            kind: resource.into(),
-            causes: Vec::new(),
-        }),
-        code: 403,
-    }
-}
-
-/// `apierrors.NewBadRequest(message)`.
-fn bad_request(message: &str) -> field::Status {
-    field::Status {
-        kind: "Status".into(),
-        api_version: "v1".into(),
-        metadata: serde_json::Map::new(),
-        status: "Failure".into(),
-        message: message.into(),
-        reason: "BadRequest".into(),
-        details: None,
-        code: 400,
     }
 }
 
@@ -419,7 +431,7 @@ fn unusable_review(api_version: Option<&str>, uid: &str, problem: String) -> Rep
     let mut response = AdmissionResponse::invalid(&problem);
     response.uid = uid.to_owned();
     response.types.api_version = api_version.to_owned();
-    response.result = to_kube(bad_request(&problem));
+    response.result = to_kube(field::Status::bad_request(&problem));
     let body = encode(&response.into_review(), uid, api_version);
     let decision = Decision {
         uid: uid.to_owned(),
@@ -464,6 +476,7 @@ mod tests {
             release: Release::LATEST,
             mesh_namespace: "arc-osm-system".into(),
             protect_delete: true,
+            unknown_configmap_keys: UnknownKeys::Deny,
         }
     }
 

@@ -32,6 +32,22 @@ pub enum Command {
     Certs(certs_cmd::CertsArgs),
 }
 
+/// `--unknown-configmap-keys`, shared by `serve` and `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnknownKeysArg {
+    Deny,
+    Warn,
+}
+
+impl From<UnknownKeysArg> for crate::validate::UnknownKeys {
+    fn from(a: UnknownKeysArg) -> Self {
+        match a {
+            UnknownKeysArg::Deny => Self::Deny,
+            UnknownKeysArg::Warn => Self::Warn,
+        }
+    }
+}
+
 /// Runs a subcommand; the exit code is the subcommand's contract.
 pub fn run(args: Args) -> ExitCode {
     match args.command {

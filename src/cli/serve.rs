@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use tracing::{error, info};
 
+use super::UnknownKeysArg;
 use crate::admission::Policy;
 use crate::schema::Release;
 use crate::server::{self, ServeConfig, TlsSource};
@@ -48,6 +49,9 @@ pub struct ServeArgs {
     /// Deny deleting the MeshConfig osm-mesh-config in --mesh-namespace.
     #[arg(long, env = "MESHCONFIG_PROTECT_DELETE")]
     pub protect_delete: bool,
+    /// Keys of the osm-config ConfigMap (OSM v0.8) that OSM does not read: deny, or only warn.
+    #[arg(long, env = "MESHCONFIG_UNKNOWN_CONFIGMAP_KEYS", value_enum, default_value_t = UnknownKeysArg::Deny)]
+    pub unknown_configmap_keys: UnknownKeysArg,
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long, env = "MESHCONFIG_MAX_BODY_BYTES", default_value_t = server::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -108,6 +112,7 @@ impl ServeArgs {
             release: self.osm_release,
             mesh_namespace: self.mesh_namespace,
             protect_delete: self.protect_delete,
+            unknown_configmap_keys: self.unknown_configmap_keys.into(),
         };
         ServeConfig {
             addr: self.addr,
@@ -211,6 +216,7 @@ mod tests {
             release: Release::LATEST,
             mesh_namespace: server::DEFAULT_MESH_NAMESPACE.into(),
             protect_delete: false,
+            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
         };
         assert_eq!(cmd.serve.config(), ServeConfig::new(policy));
     }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
+use super::UnknownKeysArg;
 use crate::schema::configmap::{CONFIGMAP_KIND, CONFIGMAP_NAME};
 use crate::schema::{ApiVersion, GROUP, KIND, Release, Schema};
 use crate::validate::{self, Outcome, UnknownKeys};
@@ -35,21 +36,6 @@ pub struct ValidateArgs {
     /// Keys of the osm-config ConfigMap (OSM v0.8) that OSM does not read: deny, or only warn.
     #[arg(long, env = "MESHCONFIG_UNKNOWN_CONFIGMAP_KEYS", value_enum, default_value_t = UnknownKeysArg::Deny)]
     pub unknown_configmap_keys: UnknownKeysArg,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UnknownKeysArg {
-    Deny,
-    Warn,
-}
-
-impl From<UnknownKeysArg> for UnknownKeys {
-    fn from(a: UnknownKeysArg) -> Self {
-        match a {
-            UnknownKeysArg::Deny => Self::Deny,
-            UnknownKeysArg::Warn => Self::Warn,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

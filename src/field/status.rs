@@ -78,6 +78,45 @@ impl Status {
         }
     }
 
+    /// `apierrors.NewForbidden(schema.GroupResource{group, resource}, name, errors.New(reason))`:
+    /// code 403, message `<resource>.<group> "<name>" is forbidden: <reason>`.
+    pub fn forbidden(group: &str, resource: &str, name: &str, reason: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        Self {
+            kind: "Status".into(),
+            api_version: "v1".into(),
+            metadata: serde_json::Map::new(),
+            status: "Failure".into(),
+            message: format!("{qualified} {} is forbidden: {reason}", super::go_quote(name)),
+            reason: "Forbidden".into(),
+            details: Some(Details {
+                name: name.into(),
+                group: group.into(),
+                kind: resource.into(),
+                causes: Vec::new(),
+            }),
+            code: 403,
+        }
+    }
+
+    /// `apierrors.NewBadRequest(message)`: code 400, reason BadRequest.
+    pub fn bad_request(message: &str) -> Self {
+        Self {
+            kind: "Status".into(),
+            api_version: "v1".into(),
+            metadata: serde_json::Map::new(),
+            status: "Failure".into(),
+            message: message.into(),
+            reason: "BadRequest".into(),
+            details: None,
+            code: 400,
+        }
+    }
+
     /// What kubectl prints for this Status (`cmdutil.CheckErr` for an Invalid error), with the
     /// trailing newline kubectl writes.
     pub fn kubectl_message(&self) -> String {
