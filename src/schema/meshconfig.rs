@@ -631,7 +631,7 @@ mod tests {
     fn patterns_compile_and_parents_precede_children() {
         for (i, f) in FIELDS.iter().enumerate() {
             if let Some(p) = f.pattern {
-                assert!(regex_lite::Regex::new(p).is_ok(), "{}", f.path);
+                assert!(super::super::Pattern::compile(p).is_ok(), "{}", f.path);
             }
             let parent = f.path.trim_end_matches("[]");
             let parent = if f.path.ends_with("[]") {
@@ -649,8 +649,11 @@ mod tests {
 
     #[test]
     fn the_cidr_pattern_is_the_crds_weak_search() {
-        let re = regex_lite::Regex::new(CIDR_PATTERN).expect("compiles");
+        let re = super::super::Pattern::compile(CIDR_PATTERN).expect("compiles").regex;
         assert!(re.is_match("10.0.0.0/8"));
+        // Go's \d is ASCII: Arabic-Indic digits do not match.
+        assert!(!re.is_match("\u{661}.1.1.1/8"));
+        assert!(!re.is_match("1.1.1.1/\u{661}"));
         assert!(re.is_match("999.999.999.999/99"));
         assert!(re.is_match("foo 1.2.3.4/32"));
         assert!(!re.is_match("10.0.0.1"));

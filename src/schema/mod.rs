@@ -331,7 +331,14 @@ impl Node {
 #[derive(Debug)]
 pub struct Pattern {
     pub source: &'static str,
-    pub regex: regex_lite::Regex,
+    pub regex: regex::Regex,
+}
+
+impl Pattern {
+    /// Compiles like Go's RE2 reads it: `\d`, `\w`, `\s` and `\b` are ASCII-only.
+    pub fn compile(source: &'static str) -> Result<Self, regex::Error> {
+        regex::RegexBuilder::new(source).unicode(false).build().map(|regex| Self { source, regex })
+    }
 }
 
 /// The root of one schema: `spec` and everything under it.
@@ -369,11 +376,8 @@ fn build(id: SchemaId) -> Schema {
         node.enum_values = f.enum_values;
         node.minimum = f.minimum;
         node.maximum = f.maximum;
-        node.pattern = f.pattern.map(|p| Pattern {
-            source: p,
-            // The table's patterns are constants compiled by a unit test; a failure is a bug.
-            regex: regex_lite::Regex::new(p).unwrap_or_else(|e| panic!("pattern {p:?} of {}: {e}", f.path)),
-        });
+        // The table's patterns are constants compiled by a unit test; a failure is a bug.
+        node.pattern = f.pattern.map(|p| Pattern::compile(p).unwrap_or_else(|e| panic!("pattern {p:?} of {}: {e}", f.path)));
         node.min_items = (f.min_items_in & bit != 0).then_some(1);
         node.default = f
             .defaults
