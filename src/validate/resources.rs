@@ -847,16 +847,20 @@ pub fn qualified_name_errors(value: &str) -> Vec<String> {
             } else {
                 // content.IsDNS1123Subdomain: the regex message is the one of
                 // the validation package; only MaxLenError's unit differs.
-                let long = names::max_len_error(names::DNS1123_SUBDOMAIN_MAX_LENGTH);
                 if prefix.len() > names::DNS1123_SUBDOMAIN_MAX_LENGTH {
                     errs.push(format!(
                         "prefix part {}",
                         content_max_len_error(names::DNS1123_SUBDOMAIN_MAX_LENGTH)
                     ));
                 }
-                for m in names::dns1123_subdomain_errors(prefix) {
-                    if m != long {
-                        errs.push(format!("prefix part {m}"));
+                let prefix_errs = names::dns1123_subdomain_errors(prefix);
+                // Built only when there is something to compare: valid names allocate nothing.
+                if !prefix_errs.is_empty() {
+                    let long = names::max_len_error(names::DNS1123_SUBDOMAIN_MAX_LENGTH);
+                    for m in prefix_errs {
+                        if m != long {
+                            errs.push(format!("prefix part {m}"));
+                        }
                     }
                 }
             }

@@ -1,0 +1,118 @@
+//! The full request path without sockets: AdmissionReview bytes → decision → AdmissionReview
+//! bytes (`admission::review`: JSON parse, review decode, validation, encoding), for an allowed
+//! and a denied UPDATE of OSM v1.2.4's preset and of objects 10× and 100× larger.
+//!
+//! Run: `cargo bench --bench request_path`. Target: ≤ 20 µs median for the preset.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use meshconfig_webhook::admission::{self, Policy, Reply};
+use meshconfig_webhook::schema::Release;
+use meshconfig_webhook::validate::UnknownKeys;
+use serde_json::{Value, json};
+
+fn preset() -> Value {
+    let text = include_str!("../tests/fixtures/objects/meshconfig-v1.2.4.json");
+    serde_json::from_str(text).expect("fixture is JSON")
+}
+
+/// The preset grown by `factor` as in `benches/validate.rs`: every list and the resource maps get
+/// `factor`× more entries.
+fn grown(factor: usize) -> Value {
+    let mut o = preset();
+    if factor <= 1 {
+        return o;
+    }
+    let n = 4 * factor;
+    let spec = &mut o["spec"];
+    spec["traffic"]["outboundIPRangeExclusionList"] = (0..n)
+        .map(|i| json!(format!("10.{}.{}.0/24", i / 256 % 256, i % 256)))
+        .collect();
+    spec["traffic"]["outboundIPRangeInclusionList"] =
+        (0..n).map(|i| json!(format!("172.16.{}.0/24", i % 256))).collect();
+    spec["traffic"]["outboundPortExclusionList"] = (0..n).map(|i| json!(1000 + i)).collect();
+    spec["traffic"]["inboundPortExclusionList"] = (0..n).map(|i| json!(20000 + i)).collect();
+    spec["traffic"]["networkInterfaceExclusionList"] = (0..n).map(|i| json!(format!("eth{i}"))).collect();
+    let limits: serde_json::Map<String, Value> = (0..factor)
+        .map(|i| (format!("example.com/dev{i}"), json!("2")))
+        .collect();
+    let mut requests = limits.clone();
+    requests.insert("cpu".into(), json!("100m"));
+    let mut limits = limits;
+    limits.insert("cpu".into(), json!("1"));
+    spec["sidecar"]["resources"] = json!({"limits": limits, "requests": requests});
+    o
+}
+
+/// An UPDATE review as kube-apiserver sends it (object and oldObject), as bytes.
+fn review(object: &Value, old: &Value) -> Vec<u8> {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "b8f0c7e4-3a1d-4c55-9a0e-0c2f1d7e6a03",
+            "kind": {"group": "config.openservicemesh.io", "version": "v1alpha2", "kind": "MeshConfig"},
+            "resource": {"group": "config.openservicemesh.io", "version": "v1alpha2", "resource": "meshconfigs"},
+            "requestKind": {"group": "config.openservicemesh.io", "version": "v1alpha2", "kind": "MeshConfig"},
+            "requestResource": {"group": "config.openservicemesh.io", "version": "v1alpha2", "resource": "meshconfigs"},
+            "name": "osm-mesh-config",
+            "namespace": "arc-osm-system",
+            "operation": "UPDATE",
+            "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
+            "object": object,
+            "oldObject": old,
+            "dryRun": false,
+            "options": {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1"},
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The allowed and the denied review of one object size: the allowed one changes a value, the
+/// denied one sets an unparsable duration.
+fn reviews(factor: usize) -> (Vec<u8>, Vec<u8>) {
+    let old = grown(factor);
+    let mut allowed = old.clone();
+    allowed["spec"]["observability"]["osmLogLevel"] = json!("debug");
+    let mut denied = old.clone();
+    denied["spec"]["certificate"]["serviceCertValidityDuration"] = json!("24x");
+    (review(&allowed, &old), review(&denied, &old))
+}
+
+fn bench(c: &mut Criterion) {
+    let policy = Policy {
+        release: Release::V1_2,
+        mesh_namespace: "arc-osm-system".into(),
+        protect_delete: false,
+        unknown_configmap_keys: UnknownKeys::Deny,
+    };
+    let mut g = c.benchmark_group("request_path");
+    for (label, factor) in [("preset", 1), ("10x", 10), ("100x", 100)] {
+        let (allowed, denied) = reviews(factor);
+        for (verdict, body) in [("allowed", allowed), ("denied", denied)] {
+            // The bench measures what it claims: check the verdict once, outside the loop.
+            match admission::review(&policy, &body) {
+                Reply::Review { decision, .. } => {
+                    assert_eq!(
+                        decision.allowed(),
+                        verdict == "allowed",
+                        "{label} {verdict}: {decision:?}"
+                    )
+                }
+                Reply::BadRequest(e) => panic!("{label} {verdict}: {e}"),
+            }
+            g.throughput(Throughput::Bytes(body.len() as u64));
+            g.bench_with_input(
+                BenchmarkId::new(verdict, format!("{label} ({} B)", body.len())),
+                &body,
+                |b, body| b.iter(|| admission::review(&policy, black_box(body))),
+            );
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
