@@ -220,10 +220,12 @@ impl From<bool> for BadValue {
 
 /// `ErrorList.ToAggregate().Error()`: duplicates dropped, one error bare, several as `[a, b]`.
 pub fn aggregate_message(errors: &[FieldError]) -> String {
+    // First occurrences in order; the set keeps thousands of errors from costing quadratic time.
     let mut seen: Vec<String> = Vec::with_capacity(errors.len());
+    let mut known = std::collections::HashSet::with_capacity(errors.len());
     for e in errors {
         let msg = e.to_string();
-        if !seen.contains(&msg) {
+        if known.insert(msg.clone()) {
             seen.push(msg);
         }
     }

@@ -233,6 +233,9 @@ fn extauthz_required(f: &mut Findings, c: &Ctx) {
     }
 }
 
+/// Invalid entries of `outbound_ip_range_exclusion_list` reported (the rest are not).
+const MAX_ENTRY_ERRORS: usize = 10;
+
 /// `outbound_ip_range_exclusion_list`: v0.8 splits on `,` and trims spaces; each entry goes
 /// verbatim into an (IPv4-only) iptables rule.
 fn cidr_list(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
@@ -241,35 +244,37 @@ fn cidr_list(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
         f.push(FieldError::invalid(path, s, detail), unchanged);
         return;
     }
-    let mut seen = Vec::new();
+    // A set, not Vec::contains: the value can hold a million entries.
+    let mut seen = std::collections::HashSet::new();
+    let mut reported = 0;
     for (i, raw) in s.split(',').enumerate() {
         let n = i + 1;
         // Go's strings.TrimSpace and Rust's trim agree: Unicode White_Space.
         let entry = raw.trim();
-        if entry.is_empty() {
-            f.push(
-                FieldError::invalid(path, s, format!("entry {n}: must not be empty")),
-                unchanged,
-            );
-            continue;
-        }
-        match cidr::parse_ipv4_cidr(entry) {
-            Err(d) => f.push(
-                FieldError::invalid(path, s, format!("entry {n} {}: {d}", go_quote(entry))),
-                unchanged,
-            ),
-            Ok(c) => {
-                if c.has_host_bits() {
-                    f.warn(format!(
-                        "{path}: entry {n} {entry} has host bits set; it means {}",
-                        c.network()
-                    ));
+        let detail = if entry.is_empty() {
+            format!("entry {n}: must not be empty")
+        } else {
+            match cidr::parse_ipv4_cidr(entry) {
+                Err(d) => format!("entry {n} {}: {d}", go_quote(entry)),
+                Ok(c) => {
+                    if c.has_host_bits() {
+                        f.warn(format!(
+                            "{path}: entry {n} {entry} has host bits set; it means {}",
+                            c.network()
+                        ));
+                    }
+                    if !seen.insert(c) {
+                        f.warn(format!("{path}: entry {n} duplicates IP range {entry}"));
+                    }
+                    continue;
                 }
-                if seen.contains(&c) {
-                    f.warn(format!("{path}: entry {n} duplicates IP range {entry}"));
-                }
-                seen.push(c);
             }
+        };
+        // Every error repeats the whole value: past a few, more would only make the answer
+        // quadratic in the value's length without changing the denial.
+        if reported < MAX_ENTRY_ERRORS {
+            reported += 1;
+            f.push(FieldError::invalid(path, s, detail), unchanged);
         }
     }
 }

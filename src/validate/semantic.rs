@@ -102,7 +102,8 @@ pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], un
     };
     match kind {
         Kind::CidrList => {
-            let mut seen: Vec<[u8; 5]> = Vec::new();
+            // Sets, not Vec::contains: a 3 MiB list must not cost quadratic time.
+            let mut seen: std::collections::HashSet<[u8; 5]> = std::collections::HashSet::new();
             for (i, s) in strings() {
                 match cidr::parse_ipv4_cidr(s) {
                     Err(d) => w.push(FieldError::invalid(item_path(i), s, d), unchanged),
@@ -115,22 +116,20 @@ pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], un
                             ));
                         }
                         let key = [c.addr[0], c.addr[1], c.addr[2], c.addr[3], c.prefix];
-                        if seen.contains(&key) {
+                        if !seen.insert(key) {
                             w.warn(format!("{}: duplicate IP range {s}", item_path(i)));
                         }
-                        seen.push(key);
                     }
                 }
             }
         }
         Kind::PortList => {
-            let mut seen = Vec::with_capacity(items.len());
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
             for (i, v) in items.iter().enumerate() {
-                if let Some(p) = int(v).filter(|_| clean.get(i).copied().unwrap_or(false)) {
-                    if seen.contains(&p) {
-                        w.warn(format!("{}: duplicate port {p}", item_path(i)));
-                    }
-                    seen.push(p);
+                if let Some(p) = int(v).filter(|_| clean.get(i).copied().unwrap_or(false))
+                    && !seen.insert(p)
+                {
+                    w.warn(format!("{}: duplicate port {p}", item_path(i)));
                 }
             }
         }
@@ -176,16 +175,15 @@ fn unique_strings<'v>(
     unchanged: bool,
     errors: impl Fn(&str) -> Vec<String>,
 ) {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (i, s) in items {
         let p = format!("{path}[{i}]");
         for d in errors(s) {
             w.push(FieldError::invalid(p.clone(), s, d), unchanged);
         }
-        if seen.contains(&s) {
+        if !seen.insert(s) {
             w.push(FieldError::duplicate(p, s), unchanged);
         }
-        seen.push(s);
     }
 }
 

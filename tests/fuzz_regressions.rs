@@ -1,0 +1,337 @@
+//! Inputs that once went wrong, kept as regression tests (from the malformed-input corpus and the
+//! cargo-fuzz targets under `fuzz/`), and property tests over arbitrary JSON and MeshConfig-shaped
+//! values: validation never panics, is deterministic, and ratcheting never denies an UPDATE that
+//! changes nothing.
+//!
+//! A new fuzz finding goes into `FUZZ_FINDINGS` (its bytes, as the target saw them) with a note.
+
+use std::time::{Duration, Instant};
+
+use meshconfig_webhook::admission::{self, Policy, Reply};
+use meshconfig_webhook::schema::{JsonType, Node, Release, Schema, SchemaId};
+use meshconfig_webhook::validate::{self, MAX_WARNING_LEN, Outcome, UnknownKeys};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn policy() -> Policy {
+    Policy {
+        release: Release::LATEST,
+        mesh_namespace: "arc-osm-system".into(),
+        protect_delete: true,
+        unknown_configmap_keys: UnknownKeys::Deny,
+    }
+}
+
+fn preset() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/objects/meshconfig-v1.2.4.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
+}
+
+fn osm_config() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/configmap/osm-config-v0.8.4.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
+}
+
+fn latest() -> &'static Schema {
+    Schema::get(Release::V1_2, meshconfig_webhook::schema::ApiVersion::V1alpha2).expect("schema")
+}
+
+/// Runs `f` and fails when it takes longer than `limit` (generous: debug build, shared CPU).
+fn within<T>(limit: Duration, what: &str, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    let took = started.elapsed();
+    assert!(took < limit, "{what} took {took:?} (limit {limit:?})");
+    out
+}
+
+/// Inputs the fuzz targets found, as bytes for `admission::review` / `validate_json`.
+/// (The 10-minute runs of every target found no crash; see README "Fuzzing".)
+const FUZZ_FINDINGS: &[(&str, &[u8])] = &[];
+
+#[test]
+fn replays_fuzz_findings() {
+    for (note, bytes) in FUZZ_FINDINGS {
+        let _ = admission::review(&policy(), bytes);
+        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+            for id in SchemaId::ALL {
+                if let Some(schema) = Schema::get(id.release, id.version) {
+                    let _ = validate::meshconfig(schema, &v, None);
+                    let _ = validate::meshconfig(schema, &v, Some(&v));
+                }
+            }
+            let _ = validate::configmap(&v, None, UnknownKeys::Deny);
+        }
+        eprintln!("replayed: {note}");
+    }
+}
+
+// Found by the malformed-input corpus (tests/server_malformed.rs): duplicate checks and the
+// error aggregation compared every item with every other, so long lists took quadratic time
+// (20 000 ports: 13 s; an 8 000-entry osm-config exclusion list: 239 s and 680 MB).
+
+#[test]
+fn validates_long_port_lists_in_linear_time() {
+    let mut o = preset();
+    o["spec"]["traffic"]["outboundPortExclusionList"] = json!((1..=40_000).collect::<Vec<u32>>());
+    let out = within(Duration::from_secs(3), "40 000 distinct ports", || {
+        validate::meshconfig(latest(), &o, None)
+    });
+    assert!(out.allowed(), "{:?}", out.errors.first());
+    o["spec"]["traffic"]["outboundPortExclusionList"] = json!(vec![0; 20_000]);
+    let out = within(Duration::from_secs(5), "20 000 invalid ports", || {
+        let out = validate::meshconfig(latest(), &o, None);
+        let status = out.status("osm-mesh-config").expect("denied");
+        (out, status)
+    });
+    assert_eq!(out.0.errors.len(), 20_000);
+    // Identical messages are reported once in the aggregate, as apimachinery does.
+    assert!(out.1.message.len() < 20_000 * 200, "{}", out.1.message.len());
+}
+
+#[test]
+fn validates_long_cidr_and_name_lists_in_linear_time() {
+    let mut o = preset();
+    let cidrs: Vec<String> = (0..40_000)
+        .map(|i| format!("10.{}.{}.0/24", i / 256 % 256, i % 256))
+        .collect();
+    o["spec"]["traffic"]["outboundIPRangeExclusionList"] = json!(cidrs);
+    o["spec"]["traffic"]["networkInterfaceExclusionList"] =
+        json!((0..40_000).map(|i| format!("eth{i}")).collect::<Vec<_>>());
+    let out = within(Duration::from_secs(5), "40 000 CIDRs and interface names", || {
+        validate::meshconfig(latest(), &o, None)
+    });
+    // 10.x.y.0/24 for 40 000 values of (x, y) repeats after 65 536: no duplicates here.
+    assert!(
+        out.warnings.iter().all(|w| !w.contains("duplicate")),
+        "{:?}",
+        out.warnings.first()
+    );
+}
+
+#[test]
+fn reports_a_bounded_number_of_errors_for_a_long_osm_config_list() {
+    let mut cm = osm_config();
+    let value = vec!["x"; 200_000].join(",");
+    cm["data"]["outbound_ip_range_exclusion_list"] = json!(value);
+    let out = within(Duration::from_secs(5), "200 000 bad entries", || {
+        validate::configmap(&cm, None, UnknownKeys::Deny)
+    });
+    // Each error repeats the whole value; ten say enough.
+    assert_eq!(out.errors.len(), 10);
+    assert!(
+        out.errors[9].to_string().contains("entry 10 \"x\""),
+        "{}",
+        out.errors[9]
+    );
+    let good = vec!["10.0.0.0/8"; 100_000].join(",");
+    cm["data"]["outbound_ip_range_exclusion_list"] = json!(good);
+    let out = within(Duration::from_secs(5), "100 000 duplicate entries", || {
+        validate::configmap(&cm, None, UnknownKeys::Deny)
+    });
+    assert!(out.allowed());
+    assert_eq!(out.warnings.len(), 99_999);
+}
+
+#[test]
+fn answers_a_review_of_a_ten_thousand_deep_object_with_a_400() {
+    let deep = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    let body = format!(
+        r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"u","object":{deep}}}}}"#
+    );
+    match admission::review(&policy(), body.as_bytes()) {
+        Reply::BadRequest(text) => assert!(
+            text.starts_with("the request body is not JSON: recursion limit exceeded"),
+            "{text}"
+        ),
+        Reply::Review { .. } => panic!("decoded a 10 000-deep object"),
+    }
+}
+
+// --- Properties.
+
+/// Any JSON value, up to a few levels deep, with keys drawn partly from the MeshConfig's own.
+fn any_json() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        Just("spec".to_owned()),
+        Just("metadata".to_owned()),
+        Just("data".to_owned()),
+        Just("traffic".to_owned()),
+        Just("sidecar".to_owned()),
+        Just("certificate".to_owned()),
+        Just("observability".to_owned()),
+        Just("egress".to_owned()),
+        Just("outboundPortExclusionList".to_owned()),
+        "[a-zA-Z_]{0,12}",
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<u64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        "\\PC{0,20}".prop_map(Value::String),
+        prop_oneof![
+            Just("24h"),
+            Just("-5m"),
+            Just("10.0.0.0/8"),
+            Just("100m"),
+            Just("1Gi"),
+            Just("debug"),
+            Just("TLSv1_2"),
+            Just("true"),
+            Just("0")
+        ]
+        .prop_map(|s| Value::String(s.to_owned())),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(key.clone(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every path under `spec` of a schema node, with its node.
+fn paths(prefix: &str, node: &'static Node, out: &mut Vec<(String, &'static Node)>) {
+    for (key, child) in &node.props {
+        let p = format!("{prefix}/{key}");
+        out.push((p.clone(), child));
+        paths(&p, child, out);
+    }
+}
+
+/// The v1.2.4 preset with a few schema paths set to arbitrary values (creating parents).
+fn shaped_meshconfig() -> impl Strategy<Value = Value> {
+    let mut all = Vec::new();
+    paths("/spec", &latest().spec, &mut all);
+    let all: &'static [(String, &'static Node)] = Vec::leak(all);
+    prop::collection::vec((0..all.len(), any_json(), any::<bool>()), 1..6).prop_map(move |edits| {
+        let mut o = preset();
+        for (i, value, typed) in edits {
+            let (path, node) = &all[i];
+            // Half the time a value of the schema's own type, to get past the type checks.
+            let value = if typed { typed_like(node, value) } else { value };
+            set(&mut o, path, value);
+        }
+        o
+    })
+}
+
+fn typed_like(node: &Node, v: Value) -> Value {
+    match (node.ty, v) {
+        (JsonType::Integer, Value::Number(n)) => json!(n.as_i64().unwrap_or(0) % 70_000),
+        (JsonType::Integer, _) => json!(443),
+        (JsonType::Boolean, v) => json!(v.as_bool().unwrap_or(true)),
+        (JsonType::String, Value::String(s)) => json!(s),
+        (JsonType::String, _) => json!(node.enum_values.first().copied().unwrap_or("1h")),
+        (JsonType::Array, Value::Array(a)) => Value::Array(a),
+        (JsonType::Array, v) => json!([v]),
+        (JsonType::Object | JsonType::Map, Value::Object(m)) => Value::Object(m),
+        (JsonType::Object | JsonType::Map, _) => json!({}),
+    }
+}
+
+fn set(o: &mut Value, pointer: &str, value: Value) {
+    let mut at = o;
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    for p in &parts[..parts.len() - 1] {
+        if !at.get(*p).is_some_and(Value::is_object) {
+            at[*p] = json!({});
+        }
+        at = &mut at[*p];
+    }
+    at[parts[parts.len() - 1]] = value;
+}
+
+fn check_outcome(a: &Outcome, b: &Outcome) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a, b, "not deterministic");
+    for w in &a.warnings {
+        prop_assert!(w.chars().count() <= MAX_WARNING_LEN, "warning too long: {}", w);
+    }
+    if let Some(status) = a.status("osm-mesh-config") {
+        prop_assert!(!status.message.is_empty());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn validation_of_any_json_never_panics_and_is_deterministic(v in any_json()) {
+        for id in SchemaId::ALL {
+            let Some(schema) = Schema::get(id.release, id.version) else { continue };
+            check_outcome(&validate::meshconfig(schema, &v, None), &validate::meshconfig(schema, &v, None))?;
+            let unchanged = validate::meshconfig(schema, &v, Some(&v));
+            check_outcome(&unchanged, &validate::meshconfig(schema, &v, Some(&v)))?;
+            if v.is_object() {
+                prop_assert!(unchanged.allowed(), "an UPDATE changing nothing was denied: {:?}", unchanged.errors);
+            }
+        }
+        for keys in [UnknownKeys::Deny, UnknownKeys::Warn] {
+            check_outcome(&validate::configmap(&v, None, keys), &validate::configmap(&v, None, keys))?;
+            let unchanged = validate::configmap(&v, Some(&v), keys);
+            if v.is_object() {
+                prop_assert!(unchanged.allowed(), "a ConfigMap UPDATE changing nothing was denied: {:?}", unchanged.errors);
+            }
+        }
+    }
+
+    #[test]
+    fn validation_of_meshconfig_shaped_values_never_panics_and_is_deterministic(
+        new in shaped_meshconfig(),
+        old in shaped_meshconfig(),
+    ) {
+        let schema = latest();
+        for stored in [None, Some(&old), Some(&new)] {
+            check_outcome(&validate::meshconfig(schema, &new, stored), &validate::meshconfig(schema, &new, stored))?;
+        }
+        prop_assert!(validate::meshconfig(schema, &new, Some(&new)).allowed());
+    }
+
+    #[test]
+    fn reviews_of_any_bytes_are_answered_deterministically(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let answer = |b: &[u8]| match admission::review(&policy(), b) {
+            Reply::BadRequest(t) => t.into_bytes(),
+            Reply::Review { body, .. } => body,
+        };
+        prop_assert_eq!(answer(&bytes), answer(&bytes));
+    }
+
+    #[test]
+    fn reviews_of_shaped_objects_echo_the_uid_and_explain_denials(object in shaped_meshconfig(), op in 0..3usize) {
+        let operation = ["CREATE", "UPDATE", "DELETE"][op];
+        let body = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "u-1",
+                "kind": {"group": "config.openservicemesh.io", "version": "v1alpha2", "kind": "MeshConfig"},
+                "resource": {"group": "config.openservicemesh.io", "version": "v1alpha2", "resource": "meshconfigs"},
+                "operation": operation,
+                "name": "osm-mesh-config",
+                "namespace": "arc-osm-system",
+                "userInfo": {},
+                "object": if operation == "DELETE" { Value::Null } else { object.clone() },
+                "oldObject": if operation == "CREATE" { Value::Null } else { preset() },
+            }
+        });
+        match admission::review(&policy(), body.to_string().as_bytes()) {
+            Reply::BadRequest(t) => prop_assert!(false, "400 for a well-formed review: {}", t),
+            Reply::Review { body, decision } => {
+                let out: Value = serde_json::from_slice(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(&out["response"]["uid"], "u-1");
+                if !decision.allowed() {
+                    prop_assert!(!decision.message.is_empty());
+                }
+            }
+        }
+    }
+}
