@@ -6,9 +6,9 @@
 //! plus a [`Decision`] to log and count. Every field message comes from `validate`/`field`; the
 //! texts worded here are about the review itself (unusable reviews, scope, deletion).
 
-use kube_core::DynamicObject;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube_core::response::{StatusCause, StatusDetails, StatusSummary};
+use kube_core::{DynamicObject, ObjectMeta};
 use serde::Deserialize as _;
 use serde_json::Value;
 
@@ -123,10 +123,11 @@ pub enum Reply {
 
 /// Decides one admission request body (read whole by the caller).
 pub fn review(policy: &Policy, body: &[u8]) -> Reply {
-    let raw: Value = match serde_json::from_slice(body) {
+    let mut raw: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => return Reply::BadRequest(format!("the request body is not JSON: {e}")),
     };
+    let taken = take_objects(&mut raw);
     let api_version = raw.get("apiVersion").and_then(Value::as_str);
     let uid = raw
         .pointer("/request/uid")
@@ -136,8 +137,12 @@ pub fn review(policy: &Policy, body: &[u8]) -> Reply {
     match request {
         Ok(req) if req.uid.is_empty() => Reply::BadRequest("the AdmissionReview's request.uid is empty".into()),
         Ok(req) => {
-            let object = raw.pointer("/request/object").filter(|v| !v.is_null());
-            let old = raw.pointer("/request/oldObject").filter(|v| !v.is_null());
+            let (object, old) = match &taken {
+                Some((object, old)) => (object.as_ref(), old.as_ref()),
+                None => (raw.pointer("/request/object"), raw.pointer("/request/oldObject")),
+            };
+            let object = object.filter(|v| !v.is_null());
+            let old = old.filter(|v| !v.is_null());
             let answer = decide(policy, &req, object, old);
             answer_review(&req, answer, object.or(old))
         }
@@ -169,6 +174,24 @@ fn decode(raw: &Value, api_version: Option<&str>) -> Result<AdmissionRequest<Dyn
     review
         .try_into()
         .map_err(|_| "the AdmissionReview has no request".to_owned())
+}
+
+/// Moves `request.object` and `request.oldObject` out of the review, so that decoding the typed
+/// request does not copy them into kube-rs' DynamicObject (the validators read them as parsed).
+/// Only when both would decode as a DynamicObject (absent, null, or a map whose `metadata`, if
+/// any, is an ObjectMeta: the only ways that decoding fails); otherwise `None` leaves the review
+/// whole, so the decode reports the error as before.
+fn take_objects(raw: &mut Value) -> Option<(Option<Value>, Option<Value>)> {
+    let request = raw.get_mut("request")?.as_object_mut()?;
+    let decodes = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(o)) => o.get("metadata").is_none_or(|m| ObjectMeta::deserialize(m).is_ok()),
+        Some(_) => false,
+    };
+    if !decodes(request.get("object")) || !decodes(request.get("oldObject")) {
+        return None;
+    }
+    Some((request.remove("object"), request.remove("oldObject")))
 }
 
 /// The decision before it is encoded.
@@ -209,11 +232,42 @@ fn decide(
     old: Option<&Value>,
 ) -> Answer {
     let route = Route::of(&req.kind.group, &req.kind.kind);
+    if route != Route::Other
+        && let Some(problem) = kind_mismatch(req, "object", object).or_else(|| kind_mismatch(req, "oldObject", old))
+    {
+        return Answer::deny(route, Verdict::Error, field::Status::bad_request(&problem));
+    }
     match route {
         Route::Other => Answer::allow(route),
         Route::MeshConfig => meshconfig(policy, req, object, old),
         Route::ConfigMap => configmap(policy, req, object, old),
     }
+}
+
+/// An object whose own `kind` or API group contradicts `request.kind`. The apiserver always sends
+/// the object as the kind it names; validating something else as a MeshConfig would allow it
+/// with nothing but unknown-field warnings.
+fn kind_mismatch(req: &AdmissionRequest<DynamicObject>, which: &str, object: Option<&Value>) -> Option<String> {
+    let object = object?;
+    let kind = object.get("kind").and_then(Value::as_str);
+    let api_version = object.get("apiVersion").and_then(Value::as_str);
+    let group = api_version.map(|v| v.rsplit_once('/').map_or("", |(g, _)| g));
+    let same_kind = kind.is_none_or(|k| k == req.kind.kind);
+    let same_group = group.is_none_or(|g| g == req.kind.group);
+    if same_kind && same_group {
+        return None;
+    }
+    Some(format!(
+        "the AdmissionReview's request.{which} is {:?} {:?}, but request.kind is {:?} {:?}",
+        api_version.unwrap_or(""),
+        kind.unwrap_or(""),
+        if req.kind.group.is_empty() {
+            req.kind.version.clone()
+        } else {
+            format!("{}/{}", req.kind.group, req.kind.version)
+        },
+        req.kind.kind
+    ))
 }
 
 /// OSM v0.8's `osm-config`: validated on CREATE and UPDATE; other ConfigMaps and other operations
@@ -453,6 +507,68 @@ fn unusable_review(api_version: Option<&str>, uid: &str, problem: String) -> Rep
     }
 }
 
+/// The non-empty `request.uid` of a body, if it is JSON and has one.
+pub fn request_uid(body: &[u8]) -> Option<String> {
+    let raw: Value = serde_json::from_slice(body).ok()?;
+    raw.pointer("/request/uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+}
+
+/// The answer to a review the webhook failed on (a caught panic): a denial echoing the uid, with
+/// `apierrors.NewInternalError`'s Status (code 500, reason InternalError, message `Internal error
+/// occurred: …`), so no failurePolicy lets the object through unreviewed. `None` when the body has
+/// no uid to answer (the server sends HTTP 500 then).
+pub fn internal_error(body: &[u8], problem: &str) -> Option<Reply> {
+    let raw: Value = serde_json::from_slice(body).ok()?;
+    let uid = raw
+        .pointer("/request/uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())?;
+    let api_version = match raw.get("apiVersion").and_then(Value::as_str) {
+        Some(v @ (REVIEW_V1 | REVIEW_V1BETA1)) => v,
+        _ => REVIEW_V1,
+    };
+    let status = field::Status {
+        message: format!("Internal error occurred: {problem}"),
+        reason: "InternalError".into(),
+        code: 500,
+        details: Some(field::Details {
+            causes: vec![field::Cause {
+                reason: String::new(),
+                message: problem.to_owned(),
+                field: String::new(),
+            }],
+            ..field::Details::default()
+        }),
+        ..field::Status::bad_request("")
+    };
+    let mut response = AdmissionResponse::invalid(problem);
+    response.uid = uid.to_owned();
+    response.types.api_version = api_version.to_owned();
+    response.result = to_kube(status);
+    let body = encode(&response.into_review(), uid, api_version);
+    let decision = Decision {
+        uid: uid.to_owned(),
+        operation: "unknown",
+        route: Route::Other,
+        kind: String::new(),
+        namespace: String::new(),
+        name: String::new(),
+        user: String::new(),
+        dry_run: false,
+        verdict: Verdict::Error,
+        denied_fields: Vec::new(),
+        warnings: Vec::new(),
+        message: format!("Internal error occurred: {problem}"),
+    };
+    Some(Reply::Review {
+        body,
+        decision: Box::new(decision),
+    })
+}
+
 fn encode(review: &AdmissionReview<DynamicObject>, uid: &str, api_version: &str) -> Vec<u8> {
     serde_json::to_vec(review).unwrap_or_else(|e| {
         // Not reachable with these types; still answer with the uid rather than nothing.
@@ -633,6 +749,56 @@ mod tests {
     }
 
     #[test]
+    fn denies_objects_of_another_kind_than_request_kind() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "osm-mesh-config", "namespace": "arc-osm-system"}});
+        let (out, decision) = answer(review(&policy(), &request(REVIEW_V1, "CREATE", pod, Value::Null)));
+        assert_eq!(out["response"]["allowed"], false);
+        assert_eq!(out["response"]["status"]["code"], 400);
+        assert_eq!(
+            decision.message,
+            r#"the AdmissionReview's request.object is "v1" "Pod", but request.kind is "config.openservicemesh.io/v1alpha2" "MeshConfig""#
+        );
+        assert_eq!(decision.verdict, Verdict::Error);
+        // The old object is checked too; objects without kind or apiVersion are not.
+        let mut old = meshconfig_object(json!({}));
+        old["apiVersion"] = json!("other.example.com/v1");
+        let (out, _) = answer(review(
+            &policy(),
+            &request(REVIEW_V1, "UPDATE", meshconfig_object(json!({})), old),
+        ));
+        assert_eq!(out["response"]["allowed"], false, "{out}");
+        let bare = json!({"metadata": {"name": "osm-mesh-config", "namespace": "arc-osm-system"}, "spec": {}});
+        let (out, _) = answer(review(&policy(), &request(REVIEW_V1, "CREATE", bare, Value::Null)));
+        assert_eq!(out["response"]["allowed"], true, "{out}");
+    }
+
+    #[test]
+    fn answers_internal_errors_with_the_uid_when_there_is_one() {
+        let body = request(REVIEW_V1BETA1, "CREATE", meshconfig_object(json!({})), Value::Null);
+        assert_eq!(
+            request_uid(&body).as_deref(),
+            Some("705ab4f5-6393-11e8-b7cc-42010a800002")
+        );
+        let Some(reply) = internal_error(&body, "boom") else {
+            panic!("no review for a body with a uid");
+        };
+        let (out, decision) = answer(reply);
+        assert_eq!(out["apiVersion"], REVIEW_V1BETA1);
+        assert_eq!(out["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+        assert_eq!(out["response"]["allowed"], false);
+        let status = &out["response"]["status"];
+        assert_eq!(status["code"], 500);
+        assert_eq!(status["reason"], "InternalError");
+        assert_eq!(status["message"], "Internal error occurred: boom");
+        assert_eq!(status["details"]["causes"][0]["message"], "boom");
+        assert_eq!(decision.verdict, Verdict::Error);
+        for no_uid in [&b"{"[..], br#"{"request":{"uid":""}}"#, b"[]"] {
+            assert!(internal_error(no_uid, "boom").is_none());
+            assert_eq!(request_uid(no_uid), None);
+        }
+    }
+
+    #[test]
     fn answers_unusable_reviews_with_a_uid_and_rejects_the_rest() {
         let (out, decision) = answer(review(
             &policy(),
@@ -671,6 +837,27 @@ mod tests {
                 Reply::BadRequest(msg) => assert!(msg.starts_with(want), "{msg}"),
                 Reply::Review { .. } => panic!("expected 400 for {}", String::from_utf8_lossy(body)),
             }
+        }
+    }
+
+    #[test]
+    fn objects_kube_rs_cannot_decode_are_reported_as_kube_rs_words_it() {
+        // The objects are taken out before the typed decode only when that cannot change it.
+        for (object, old) in [
+            (json!("text"), Value::Null),
+            (meshconfig_object(json!({})), json!([1])),
+            (json!({"metadata": {"labels": 5}}), Value::Null),
+            (json!({"metadata": null}), Value::Null),
+            (json!({"metadata": {"creationTimestamp": "yesterday"}}), Value::Null),
+        ] {
+            let body = request(REVIEW_V1, "UPDATE", object, old);
+            let raw: Value = serde_json::from_slice(&body).expect("json");
+            let Err(e) = AdmissionReview::<DynamicObject>::deserialize(&raw) else {
+                panic!("kube-rs decodes {raw}");
+            };
+            let (out, decision) = answer(review(&policy(), &body));
+            assert_eq!(decision.verdict, Verdict::Error, "{out}");
+            assert_eq!(decision.message, format!("the AdmissionReview cannot be decoded: {e}"));
         }
     }
 }

@@ -60,11 +60,20 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     duration: Histogram,
     denials: Family<FieldLabels, Counter>,
+    /// The `field` label values in use, to cap how many there are.
+    denial_fields: std::sync::Mutex<std::collections::HashSet<String>>,
     warnings: Counter,
     cert_not_after: Gauge,
     cert_reloads: Counter,
     cert_reload_failures: Counter,
 }
+
+/// Distinct `field` labels of `denials_total`. Map keys a client chooses (osm-config keys,
+/// resource names) reach field paths too; past this many, further fields count as
+/// [`OTHER_FIELD`] instead of growing the registry without bound.
+pub const MAX_DENIAL_FIELDS: usize = 256;
+/// The `field` label for denials past [`MAX_DENIAL_FIELDS`] distinct fields.
+pub const OTHER_FIELD: &str = "(other)";
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -126,6 +135,7 @@ impl Metrics {
             requests,
             duration,
             denials,
+            denial_fields: std::sync::Mutex::new(std::collections::HashSet::new()),
             warnings,
             cert_not_after,
             cert_reloads,
@@ -146,13 +156,22 @@ impl Metrics {
     }
 
     /// Counts a field error that denied a request. List indices are folded (`spec.a[3]` →
-    /// `spec.a[*]`) so the label set stays bounded by the schema.
+    /// `spec.a[*]`), and at most [`MAX_DENIAL_FIELDS`] distinct fields get their own label.
     pub fn denial(&self, field: &str) {
-        self.denials
-            .get_or_create(&FieldLabels {
-                field: fold_indices(field),
-            })
-            .inc();
+        let folded = fold_indices(field);
+        let field = {
+            // A poisoned set is still a valid set.
+            let mut known = self.denial_fields.lock().unwrap_or_else(|p| p.into_inner());
+            if known.contains(&folded) {
+                folded
+            } else if known.len() < MAX_DENIAL_FIELDS {
+                known.insert(folded.clone());
+                folded
+            } else {
+                OTHER_FIELD.to_owned()
+            }
+        };
+        self.denials.get_or_create(&FieldLabels { field }).inc();
     }
 
     pub fn warnings(&self, n: usize) {
@@ -304,6 +323,28 @@ mod tests {
             "meshconfig_webhook_build_info{{version=\"{}\"}} 1",
             env!("CARGO_PKG_VERSION")
         )));
+    }
+
+    #[test]
+    fn caps_the_number_of_denial_field_labels() {
+        let m = Metrics::new();
+        for i in 0..MAX_DENIAL_FIELDS + 10 {
+            m.denial(&format!("data.key{i}"));
+        }
+        m.denial("data.key0");
+        let text = m.encode();
+        assert!(
+            text.contains(r#"meshconfig_webhook_denials_total{field="data.key0"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"meshconfig_webhook_denials_total{field="(other)"} 10"#),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("meshconfig_webhook_denials_total{").count(),
+            MAX_DENIAL_FIELDS + 1
+        );
     }
 
     #[test]

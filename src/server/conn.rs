@@ -7,7 +7,6 @@ use std::time::Duration;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -29,6 +28,31 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|down| *down).await;
 }
 
+/// How long after accept a connection that has not sent a request yet is waited for at shutdown.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(5);
+
+/// Whether a connection has started its first request (set by the service, awaited at shutdown).
+#[derive(Default)]
+struct FirstRequest {
+    seen: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl FirstRequest {
+    fn arrived(&self) {
+        if !self.seen.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            // notify_one keeps a permit when nobody waits yet.
+            self.notify.notify_one();
+        }
+    }
+
+    async fn wait(&self) {
+        if !self.seen.load(std::sync::atomic::Ordering::Acquire) {
+            self.notify.notified().await;
+        }
+    }
+}
+
 /// How the drain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Drained {
@@ -37,8 +61,9 @@ pub struct Drained {
 }
 
 /// Accepts TLS connections until `shutdown` turns true, then stops accepting (closing the
-/// listener), lets every connection finish its in-flight request, and returns once all are closed
-/// or `drain_timeout` has passed.
+/// listener once the connections already queued in the kernel are taken), lets every connection
+/// finish its in-flight request (or send the first one it connected for), and returns once all
+/// are closed or `drain_timeout` has passed.
 pub async fn serve(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -58,28 +83,54 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut conns = JoinSet::new();
 
+    // Once shutdown begins, the connections the kernel has already completed (the backlog) are
+    // still accepted and served: closing the listener would reset them under their clients.
+    let mut draining = false;
     loop {
         // Finished connections are reaped here so the set stays as large as the open ones.
         while conns.try_join_next().is_some() {}
         // At the cap, stop accepting: new clients wait in the kernel's backlog.
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
+        let permit = if draining {
+            match slots.clone().try_acquire_owned() {
                 Ok(p) => p,
                 Err(_) => break,
-            },
-            _ = stopped(&mut shutdown) => break,
-        };
-        let (tcp, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => {
-                    // Typically EMFILE: back off instead of spinning.
-                    warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        } else {
+            tokio::select! {
+                p = slots.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = stopped(&mut shutdown) => {
+                    draining = true;
                     continue;
                 }
-            },
-            _ = stopped(&mut shutdown) => break,
+            }
+        };
+        let accepted = if draining {
+            tokio::select! {
+                biased;
+                r = listener.accept() => r,
+                () = std::future::ready(()) => break,
+            }
+        } else {
+            tokio::select! {
+                r = listener.accept() => r,
+                _ = stopped(&mut shutdown) => {
+                    draining = true;
+                    continue;
+                }
+            }
+        };
+        let (tcp, peer) = match accepted {
+            Ok(c) => c,
+            Err(_) if draining => break,
+            Err(e) => {
+                // Typically EMFILE: back off instead of spinning.
+                warn!(error = %e, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let acceptor = acceptor.clone();
         let router = router.clone();
@@ -87,29 +138,49 @@ pub async fn serve(
         let mut shutdown = shutdown.clone();
         conns.spawn(async move {
             let _permit = permit;
+            let accepted = tokio::time::Instant::now();
             let _ = tcp.set_nodelay(true);
-            let tls = tokio::select! {
-                r = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)) => match r {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(e)) => {
-                        debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        debug!(%peer, timeout = ?limits.handshake_timeout, "TLS handshake timed out");
-                        return;
-                    }
-                },
-                _ = stopped(&mut shutdown) => return,
+            // A handshake in progress when shutdown begins is finished (bounded by its timeout):
+            // the client connected before the listener closed and is about to send a request.
+            let tls = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    debug!(%peer, timeout = ?limits.handshake_timeout, "TLS handshake timed out");
+                    return;
+                }
             };
-            let conn = builder.serve_connection(TokioIo::new(tls), TowerToHyperService::new(router));
+            let first_request = Arc::new(FirstRequest::default());
+            let seen = first_request.clone();
+            let service = hyper::service::service_fn(move |request| {
+                seen.arrived();
+                tower::ServiceExt::oneshot(router.clone(), request)
+            });
+            let conn = builder.serve_connection(TokioIo::new(tls), service);
             tokio::pin!(conn);
             let result = tokio::select! {
                 r = conn.as_mut() => r,
                 _ = stopped(&mut shutdown) => {
-                    // Finish the request in progress (if any), then close.
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+                    // As Go's Server.Shutdown does: a connection that has not sent its first
+                    // request yet is not idle but about to be used; wait for that request (up to
+                    // 5s from accept, as Go) instead of closing it under the client.
+                    let deadline = accepted + limits.header_read_timeout.min(FIRST_REQUEST_GRACE);
+                    let early = tokio::select! {
+                        r = conn.as_mut() => Some(r),
+                        _ = first_request.wait() => None,
+                        _ = tokio::time::sleep_until(deadline) => None,
+                    };
+                    match early {
+                        Some(r) => r,
+                        None => {
+                            // Finish the request in progress (if any), then close.
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    }
                 }
             };
             if let Err(e) = result {

@@ -283,6 +283,8 @@ struct WebhookInner {
     max_in_flight: usize,
     max_body_bytes: usize,
     body_read_timeout: Duration,
+    #[cfg(debug_assertions)]
+    panic_uid: Option<String>,
 }
 
 impl WebhookState {
@@ -296,6 +298,10 @@ impl WebhookState {
                 max_in_flight,
                 max_body_bytes: config.max_body_bytes,
                 body_read_timeout: config.body_read_timeout,
+                #[cfg(debug_assertions)]
+                panic_uid: std::env::var("MESHCONFIG_TEST_PANIC_UID")
+                    .ok()
+                    .filter(|u| !u.is_empty()),
             }),
         }
     }
@@ -372,14 +378,29 @@ async fn handle(s: &WebhookInner, request: Request) -> Result<(Response, Box<Dec
             format!("unsupported Content-Type {found}: an AdmissionReview must be sent as application/json"),
         ));
     }
+    if let Some(coding) = content_encoding(&parts.headers) {
+        // The apiserver never compresses webhook requests; decoding gzip would only add a
+        // decompression-bomb path. RFC 7694: 415 naming the codings accepted.
+        let mut r = reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported Content-Encoding {coding:?}: send the AdmissionReview uncompressed"),
+        );
+        r.headers_mut()
+            .insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        return Err(r);
+    }
     let Ok(_permit) = s.in_flight.try_acquire() else {
-        return Err(reject(
+        let mut r = reject(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "too many admission reviews in flight (--max-in-flight {}); retry",
                 s.max_in_flight
             ),
-        ));
+        );
+        // client-go (the apiserver's webhook client) retries a 5xx carrying Retry-After.
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return Err(r);
     };
     let too_large = || {
         reject(
@@ -410,12 +431,53 @@ async fn handle(s: &WebhookInner, request: Request) -> Result<(Response, Box<Dec
             ));
         }
     };
-    match admission::review(&s.policy, &bytes) {
-        Reply::Review { body, decision } => {
+    match review_catching_panics(s, &bytes) {
+        Ok(Reply::Review { body, decision }) => {
             let response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
             Ok((response, decision))
         }
-        Reply::BadRequest(text) => Err(reject(StatusCode::BAD_REQUEST, text)),
+        Ok(Reply::BadRequest(text)) => Err(reject(StatusCode::BAD_REQUEST, text)),
+        Err(text) => Err(reject(StatusCode::INTERNAL_SERVER_ERROR, text)),
+    }
+}
+
+/// `admission::review`, with a panic (a bug) turned into an answer instead of a dropped
+/// connection: a denial with an InternalError Status echoing the uid when the body has one, else
+/// `Err` with the text for an HTTP 500. Neither lets the object through unreviewed, whatever the
+/// failurePolicy.
+fn review_catching_panics(s: &WebhookInner, bytes: &[u8]) -> Result<Reply, String> {
+    let run = || {
+        #[cfg(debug_assertions)]
+        inject_panic(s, bytes);
+        admission::review(&s.policy, bytes)
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(reply) => Ok(reply),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|m| (*m).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic payload".to_owned());
+            let problem = format!("the webhook panicked while reviewing this request: {what}");
+            error!(
+                panic = %what,
+                uid = admission::request_uid(bytes).as_deref().unwrap_or(""),
+                "caught a panic while reviewing a request; answered with an internal error"
+            );
+            admission::internal_error(bytes, &problem).ok_or(problem)
+        }
+    }
+}
+
+/// Test-only fault injection, compiled into debug builds only: a review whose uid equals
+/// `MESHCONFIG_TEST_PANIC_UID` panics inside the handler (tests/server_faults.rs).
+#[cfg(debug_assertions)]
+fn inject_panic(s: &WebhookInner, bytes: &[u8]) {
+    if let Some(uid) = &s.panic_uid
+        && admission::request_uid(bytes).as_deref() == Some(uid.as_str())
+    {
+        panic!("injected by MESHCONFIG_TEST_PANIC_UID for uid {uid}");
     }
 }
 
@@ -439,6 +501,18 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), String> {
     } else {
         Err(format!("{text:?}"))
     }
+}
+
+/// A `Content-Encoding` other than `identity`, as sent.
+fn content_encoding(headers: &HeaderMap) -> Option<String> {
+    let mut codings = headers.get_all(header::CONTENT_ENCODING).iter().flat_map(|v| {
+        let text = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        text.split(',')
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+            .collect::<Vec<_>>()
+    });
+    codings.next()
 }
 
 enum BodyError {
@@ -516,6 +590,88 @@ mod tests {
         }
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
         assert_eq!(json_content_type(&h), Err("\"application/yaml\"".into()));
+    }
+
+    #[test]
+    fn refuses_compressed_bodies_only() {
+        let mut h = HeaderMap::new();
+        assert_eq!(content_encoding(&h), None);
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+        assert_eq!(content_encoding(&h), None);
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity, gzip"));
+        assert_eq!(content_encoding(&h).as_deref(), Some("gzip"));
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        assert_eq!(content_encoding(&h).as_deref(), Some("br"));
+    }
+
+    #[tokio::test]
+    async fn answers_overload_with_503_and_retry_after() {
+        use tower::ServiceExt as _;
+        let mut config = ServeConfig::new(Policy {
+            release: crate::schema::Release::LATEST,
+            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
+            protect_delete: false,
+            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
+        });
+        config.max_in_flight = 1;
+        let state = WebhookState::new(&config, Arc::new(admin::Metrics::new()));
+        let _held = state.inner.in_flight.try_acquire().expect("the only slot");
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(ADMISSION_PATH)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .expect("request");
+        let response = webhook_router(state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        // client-go retries a 5xx that carries Retry-After (k8s.io/client-go/rest checkWait).
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn turns_a_panic_in_the_review_into_an_internal_error_denial() {
+        use crate::schema::Release;
+        let config = ServeConfig::new(Policy {
+            release: Release::LATEST,
+            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
+            protect_delete: false,
+            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
+        });
+        let mut inner = WebhookInner {
+            policy: config.policy.clone(),
+            metrics: Arc::new(admin::Metrics::new()),
+            in_flight: Semaphore::new(1),
+            max_in_flight: 1,
+            max_body_bytes: config.max_body_bytes,
+            body_read_timeout: config.body_read_timeout,
+            panic_uid: Some("boom".into()),
+        };
+        let body = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"boom"}}"#;
+        let Ok(Reply::Review { body: out, decision }) = review_catching_panics(&inner, body) else {
+            panic!("the panic was not answered with a review");
+        };
+        assert_eq!(decision.verdict, Verdict::Error);
+        let out: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        assert_eq!(out["response"]["uid"], "boom");
+        assert_eq!(out["response"]["allowed"], false);
+        assert_eq!(out["response"]["status"]["code"], 500);
+        assert_eq!(
+            out["response"]["status"]["message"],
+            "Internal error occurred: the webhook panicked while reviewing this request: injected by MESHCONFIG_TEST_PANIC_UID for uid boom"
+        );
+        // Other reviews are answered as usual.
+        inner.panic_uid = None;
+        assert!(matches!(review_catching_panics(&inner, body), Ok(Reply::Review { .. })));
     }
 
     #[test]
