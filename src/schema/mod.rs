@@ -337,7 +337,10 @@ pub struct Pattern {
 impl Pattern {
     /// Compiles like Go's RE2 reads it: `\d`, `\w`, `\s` and `\b` are ASCII-only.
     pub fn compile(source: &'static str) -> Result<Self, regex::Error> {
-        regex::RegexBuilder::new(source).unicode(false).build().map(|regex| Self { source, regex })
+        regex::RegexBuilder::new(source)
+            .unicode(false)
+            .build()
+            .map(|regex| Self { source, regex })
     }
 }
 
@@ -377,7 +380,9 @@ fn build(id: SchemaId) -> Schema {
         node.minimum = f.minimum;
         node.maximum = f.maximum;
         // The table's patterns are constants compiled by a unit test; a failure is a bug.
-        node.pattern = f.pattern.map(|p| Pattern::compile(p).unwrap_or_else(|e| panic!("pattern {p:?} of {}: {e}", f.path)));
+        node.pattern = f
+            .pattern
+            .map(|p| Pattern::compile(p).unwrap_or_else(|e| panic!("pattern {p:?} of {}: {e}", f.path)));
         node.min_items = (f.min_items_in & bit != 0).then_some(1);
         node.default = f
             .defaults
