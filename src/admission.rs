@@ -477,15 +477,22 @@ fn answer_review(req: &AdmissionRequest<DynamicObject>, answer: Answer, object: 
 }
 
 fn unusable_review(api_version: Option<&str>, uid: &str, problem: String) -> Reply {
-    // Answer in the version asked when we know it; otherwise v1, the only one current apiservers send.
+    let status = field::Status::bad_request(&problem);
+    error_review(api_version, uid, status, problem)
+}
+
+/// A denial for a review the webhook could not judge, echoing the uid so that no failurePolicy
+/// lets the object through. Answered in the version asked when known; otherwise v1, the only one
+/// current apiservers send.
+fn error_review(api_version: Option<&str>, uid: &str, status: field::Status, message: String) -> Reply {
     let api_version = match api_version {
         Some(v @ (REVIEW_V1 | REVIEW_V1BETA1)) => v,
         _ => REVIEW_V1,
     };
-    let mut response = AdmissionResponse::invalid(&problem);
+    let mut response = AdmissionResponse::invalid(&message);
     response.uid = uid.to_owned();
     response.types.api_version = api_version.to_owned();
-    response.result = to_kube(field::Status::bad_request(&problem));
+    response.result = to_kube(status);
     let body = encode(&response.into_review(), uid, api_version);
     let decision = Decision {
         uid: uid.to_owned(),
@@ -499,7 +506,7 @@ fn unusable_review(api_version: Option<&str>, uid: &str, problem: String) -> Rep
         verdict: Verdict::Error,
         denied_fields: Vec::new(),
         warnings: Vec::new(),
-        message: problem,
+        message,
     };
     Reply::Review {
         body,
@@ -517,56 +524,22 @@ pub fn request_uid(body: &[u8]) -> Option<String> {
 }
 
 /// The answer to a review the webhook failed on (a caught panic): a denial echoing the uid, with
-/// `apierrors.NewInternalError`'s Status (code 500, reason InternalError, message `Internal error
-/// occurred: …`), so no failurePolicy lets the object through unreviewed. `None` when the body has
-/// no uid to answer (the server sends HTTP 500 then).
+/// `apierrors.NewInternalError`'s Status, so no failurePolicy lets the object through unreviewed.
+/// `None` when the body has no uid to answer (the server sends HTTP 500 then).
 pub fn internal_error(body: &[u8], problem: &str) -> Option<Reply> {
     let raw: Value = serde_json::from_slice(body).ok()?;
     let uid = raw
         .pointer("/request/uid")
         .and_then(Value::as_str)
         .filter(|u| !u.is_empty())?;
-    let api_version = match raw.get("apiVersion").and_then(Value::as_str) {
-        Some(v @ (REVIEW_V1 | REVIEW_V1BETA1)) => v,
-        _ => REVIEW_V1,
-    };
-    let status = field::Status {
-        message: format!("Internal error occurred: {problem}"),
-        reason: "InternalError".into(),
-        code: 500,
-        details: Some(field::Details {
-            causes: vec![field::Cause {
-                reason: String::new(),
-                message: problem.to_owned(),
-                field: String::new(),
-            }],
-            ..field::Details::default()
-        }),
-        ..field::Status::bad_request("")
-    };
-    let mut response = AdmissionResponse::invalid(problem);
-    response.uid = uid.to_owned();
-    response.types.api_version = api_version.to_owned();
-    response.result = to_kube(status);
-    let body = encode(&response.into_review(), uid, api_version);
-    let decision = Decision {
-        uid: uid.to_owned(),
-        operation: "unknown",
-        route: Route::Other,
-        kind: String::new(),
-        namespace: String::new(),
-        name: String::new(),
-        user: String::new(),
-        dry_run: false,
-        verdict: Verdict::Error,
-        denied_fields: Vec::new(),
-        warnings: Vec::new(),
-        message: format!("Internal error occurred: {problem}"),
-    };
-    Some(Reply::Review {
-        body,
-        decision: Box::new(decision),
-    })
+    let status = field::Status::internal_error(problem);
+    let message = status.message.clone();
+    Some(error_review(
+        raw.get("apiVersion").and_then(Value::as_str),
+        uid,
+        status,
+        message,
+    ))
 }
 
 fn encode(review: &AdmissionReview<DynamicObject>, uid: &str, api_version: &str) -> Vec<u8> {

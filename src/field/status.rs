@@ -117,6 +117,24 @@ impl Status {
         }
     }
 
+    /// `apierrors.NewInternalError(errors.New(problem))`: code 500, reason InternalError.
+    pub fn internal_error(problem: &str) -> Self {
+        Self {
+            message: format!("Internal error occurred: {problem}"),
+            reason: "InternalError".into(),
+            code: 500,
+            details: Some(Details {
+                causes: vec![Cause {
+                    reason: String::new(),
+                    message: problem.to_owned(),
+                    field: String::new(),
+                }],
+                ..Details::default()
+            }),
+            ..Self::bad_request("")
+        }
+    }
+
     /// What kubectl prints for this Status (`cmdutil.CheckErr` for an Invalid error), with the
     /// trailing newline kubectl writes.
     pub fn kubectl_message(&self) -> String {
