@@ -224,6 +224,10 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()>) -> R
         }
     });
 
+    // Build the release's schemas now, so the first review does not pay for it after /readyz.
+    for version in config.policy.release.api_versions() {
+        let _ = crate::schema::Schema::get(config.policy.release, *version);
+    }
     let state = WebhookState::new(&config, metrics.clone());
     let router = webhook_router(state);
     let limits = conn::ConnLimits {
