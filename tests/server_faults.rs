@@ -193,21 +193,7 @@ fn leaf_der(g: &Generated) -> Vec<u8> {
 }
 
 fn start_with_files(cert: &Path, key: &Path, ca_pem: Vec<u8>, extra: &[&str]) -> Webhook {
-    let mut args: Vec<String> = vec![
-        "--tls-cert-file".into(),
-        cert.display().to_string(),
-        "--tls-key-file".into(),
-        key.display().to_string(),
-        "--cert-reload-interval".into(),
-        "50ms".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    Webhook::launch(Launch {
-        args,
-        ca_pem: Some(ca_pem),
-        ..Launch::default()
-    })
-    .unwrap_or_else(|f| panic!("webhook did not start: {f:?}"))
+    Webhook::with_cert_files(cert, key, &ca_pem, "50ms", extra)
 }
 
 /// Swaps the serving certificate `swaps` times under continuous load; returns the tally.

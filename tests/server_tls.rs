@@ -21,21 +21,7 @@ fn pair() -> Generated {
 
 /// Starts the webhook serving `cert`/`key`, trusting `ca_pem`.
 fn start_with_files(cert: &Path, key: &Path, ca_pem: &str, extra: &[&str]) -> Webhook {
-    let mut args: Vec<String> = vec![
-        "--tls-cert-file".into(),
-        cert.display().to_string(),
-        "--tls-key-file".into(),
-        key.display().to_string(),
-        "--cert-reload-interval".into(),
-        RELOAD.into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    Webhook::launch(Launch {
-        args,
-        ca_pem: Some(ca_pem.as_bytes().to_vec()),
-        ..Launch::default()
-    })
-    .unwrap_or_else(|f| panic!("webhook did not start: {f:?}"))
+    Webhook::with_cert_files(cert, key, ca_pem.as_bytes(), RELOAD, extra)
 }
 
 /// Whether a fresh connection trusting only `ca_pem` gets an answer.

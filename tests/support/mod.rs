@@ -61,6 +61,26 @@ pub struct Launch<'a> {
 }
 
 impl Webhook {
+    /// Starts the webhook serving the `cert`/`key` files (re-read every `reload`), with clients
+    /// trusting `ca_pem`.
+    pub fn with_cert_files(cert: &Path, key: &Path, ca_pem: &[u8], reload: &str, extra: &[&str]) -> Webhook {
+        let mut args: Vec<String> = vec![
+            "--tls-cert-file".into(),
+            cert.display().to_string(),
+            "--tls-key-file".into(),
+            key.display().to_string(),
+            "--cert-reload-interval".into(),
+            reload.into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Webhook::launch(Launch {
+            args,
+            ca_pem: Some(ca_pem.to_vec()),
+            ..Launch::default()
+        })
+        .unwrap_or_else(|f| panic!("webhook did not start: {f:?}"))
+    }
+
     /// Starts the webhook with development certificates in a fresh temp dir, on free loopback
     /// ports, logging JSON, plus `args`.
     pub fn start(args: &[&str]) -> Webhook {
