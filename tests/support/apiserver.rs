@@ -43,6 +43,21 @@ struct Inner {
 #[derive(Clone)]
 struct Shared(Arc<Mutex<Inner>>);
 
+impl Shared {
+    /// The stored object as served at `version` (the apiserver only rewrites `apiVersion`).
+    fn stored(&self, namespace: &str, name: &str, version: &str) -> Option<Value> {
+        let mut o = self
+            .0
+            .lock()
+            .expect("state")
+            .objects
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .cloned()?;
+        o["apiVersion"] = json!(format!("{GROUP}/{version}"));
+        Some(o)
+    }
+}
+
 /// A running stand-in.
 pub struct ApiServer {
     pub url: String,
@@ -234,17 +249,8 @@ async fn get_object(
     State(s): State<Shared>,
     Path((_group, version, namespace, name)): Path<(String, String, String, String)>,
 ) -> Response {
-    let stored =
-        s.0.lock()
-            .expect("state")
-            .objects
-            .get(&(namespace, name.clone()))
-            .cloned();
-    match stored {
-        Some(mut o) => {
-            o["apiVersion"] = json!(format!("{GROUP}/{version}"));
-            json_response(StatusCode::OK, &o)
-        }
+    match s.stored(&namespace, &name, &version) {
+        Some(o) => json_response(StatusCode::OK, &o),
         None => missing(&name),
     }
 }
@@ -279,16 +285,9 @@ async fn patch_object(
             );
         }
     };
-    let Some(mut old) =
-        s.0.lock()
-            .expect("state")
-            .objects
-            .get(&(namespace.clone(), name.clone()))
-            .cloned()
-    else {
+    let Some(old) = s.stored(&namespace, &name, &version) else {
         return missing(&name);
     };
-    old["apiVersion"] = json!(format!("{GROUP}/{version}"));
     let mut object = old.clone();
     json_patch::merge(&mut object, &patch);
     let dry_run = dry_run(&uri);
@@ -328,16 +327,9 @@ async fn delete_object(
     Path((_group, version, namespace, name)): Path<(String, String, String, String)>,
     uri: Uri,
 ) -> Response {
-    let Some(mut old) =
-        s.0.lock()
-            .expect("state")
-            .objects
-            .get(&(namespace.clone(), name.clone()))
-            .cloned()
-    else {
+    let Some(old) = s.stored(&namespace, &name, &version) else {
         return missing(&name);
     };
-    old["apiVersion"] = json!(format!("{GROUP}/{version}"));
     let dry_run = dry_run(&uri);
     let target = Target {
         version,
