@@ -117,7 +117,13 @@ impl Run {
 
     /// Panics with the command's output unless it succeeded.
     pub fn success(self, what: &str) -> Run {
-        assert!(self.ok(), "{what} failed ({:?}):\n{}\n{}", self.code, self.stdout, self.stderr);
+        assert!(
+            self.ok(),
+            "{what} failed ({:?}):\n{}\n{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
         self
     }
 }
@@ -152,6 +158,7 @@ struct Pki {
     client_cert: String,
     client_key: String,
     service_account_key: String,
+    service_account_public_key: String,
 }
 
 fn pki() -> Pki {
@@ -179,17 +186,22 @@ fn pki() -> Pki {
     let client_key = KeyPair::generate().expect("client key");
     let mut client = CertificateParams::new(Vec::<String>::new()).expect("client params");
     client.distinguished_name.push(DnType::CommonName, "e2e-admin");
-    client.distinguished_name.push(DnType::OrganizationName, "system:masters");
+    client
+        .distinguished_name
+        .push(DnType::OrganizationName, "system:masters");
     client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let client_cert = client.signed_by(&client_key, &issuer).expect("sign client");
 
+    // kube-apiserver verifies tokens with the public key and signs them with the private one.
+    let service_account = KeyPair::generate().expect("service-account key");
     Pki {
         ca_pem: ca_cert.pem(),
         serving_cert: serving_cert.pem(),
         serving_key: serving_key.serialize_pem(),
         client_cert: client_cert.pem(),
         client_key: client_key.serialize_pem(),
-        service_account_key: KeyPair::generate().expect("service-account key").serialize_pem(),
+        service_account_public_key: service_account.public_key_pem(),
+        service_account_key: service_account.serialize_pem(),
     }
 }
 
@@ -222,6 +234,7 @@ impl ControlPlane {
         write(&dir.join("admin.crt"), &pki.client_cert);
         write(&dir.join("admin.key"), &pki.client_key);
         write(&dir.join("sa.key"), &pki.service_account_key);
+        write(&dir.join("sa.pub"), &pki.service_account_public_key);
 
         let client_port = free_port();
         let peer_port = free_port();
@@ -249,12 +262,15 @@ impl ControlPlane {
             format!("--etcd-servers={etcd_url}"),
             "--bind-address=127.0.0.1".to_owned(),
             "--advertise-address=127.0.0.1".to_owned(),
+            // The endpoint reconciler refuses a loopback address; no pod needs the
+            // kubernetes Service's endpoints here.
+            "--endpoint-reconciler-type=none".to_owned(),
             format!("--secure-port={port}"),
             format!("--cert-dir={}", d("apiserver-certs")),
             format!("--tls-cert-file={}", d("apiserver.crt")),
             format!("--tls-private-key-file={}", d("apiserver.key")),
             format!("--client-ca-file={}", d("ca.crt")),
-            format!("--service-account-key-file={}", d("sa.key")),
+            format!("--service-account-key-file={}", d("sa.pub")),
             format!("--service-account-signing-key-file={}", d("sa.key")),
             "--service-account-issuer=https://kubernetes.default.svc".to_owned(),
             "--service-cluster-ip-range=10.0.0.0/24".to_owned(),
@@ -262,7 +278,6 @@ impl ControlPlane {
             "--allow-privileged=true".to_owned(),
             // No controller-manager runs: nothing would create service-account tokens.
             "--disable-admission-plugins=ServiceAccount".to_owned(),
-            "--v=1".to_owned(),
         ]
         .into();
         let apiserver = Watched::spawn(
@@ -324,7 +339,10 @@ current-context: e2e
             }
             last = format!("{}{}", run.stdout, run.stderr);
             if let Some(code) = self.apiserver.exited().or_else(|| self.etcd.exited()) {
-                panic!("the control plane exited (status {code}) before it was ready\n{}", self.log_tails());
+                panic!(
+                    "the control plane exited (status {code}) before it was ready\n{}",
+                    self.log_tails()
+                );
             }
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -400,7 +418,10 @@ fn wait_for_etcd(etcd: &Watched, port: u16) {
             }
         }
         if let Some(code) = etcd.exited() {
-            panic!("etcd exited (status {code}) before it was healthy\n{}", etcd.tail(LOG_TAIL));
+            panic!(
+                "etcd exited (status {code}) before it was healthy\n{}",
+                etcd.tail(LOG_TAIL)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
