@@ -8,7 +8,7 @@ use super::{ARC_NAMESPACE, ExtensionVersion, FEEDS, Feed, Target, ValueDef, rows
 use crate::field::{BadValue, FieldError, go_quote, sort_by_path};
 use crate::schema::configmap::CONFIGMAP_NAME;
 use crate::schema::{GROUP, JsonType, KIND, MESH_CONFIG_NAME, Schema};
-use crate::validate::{self, UnknownKeys, configmap::osa_distance};
+use crate::validate::{self, UnknownKeys, configmap::osa_distance, resources};
 
 /// Why a file cannot be checked at all (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +211,11 @@ pub fn check_settings(settings: &[(String, Value)], v: ExtensionVersion) -> Repo
         errors.push(e);
     }
 
+    for e in quantity_errors(v, &values, &known, &bad_keys) {
+        bad_keys.push(e.field.clone());
+        errors.push(e);
+    }
+
     // OSM: the values that feed the MeshConfig or osm-config, through the webhook's rules.
     let fed: Vec<(&Known, &Feed)> = known
         .iter()
@@ -287,10 +292,14 @@ fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), Fie
     let unknown = || {
         let detail = match suggest(v, key) {
             Some(s) => format!("unknown setting; did you mean {}?", go_quote(&s)),
-            None => format!(
-                "unknown setting: OSM {} (extension {v}) has no such value",
-                v.osm_tag()
-            ),
+            None => {
+                let mut d = format!("unknown setting: OSM {} (extension {v}) has no such value", v.osm_tag());
+                let elsewhere = elsewhere(v, rest);
+                if !elsewhere.is_empty() {
+                    d.push_str(&format!("; it exists in extension versions {}", elsewhere.join(", ")));
+                }
+                d
+            }
         };
         FieldError::forbidden(key, detail)
     };
@@ -321,6 +330,18 @@ fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), Fie
         };
     }
     Ok((segs, row_path))
+}
+
+/// Other extension versions that have the value `rest` (the key after `osm.`, either root key
+/// spelling): removed and renamed values trip upgrades.
+fn elsewhere(v: ExtensionVersion, rest: &str) -> Vec<&'static str> {
+    let tail = rest.split_once('.').map_or("", |(_, t)| t);
+    ExtensionVersion::ALL
+        .into_iter()
+        .filter(|o| *o != v)
+        .filter(|o| rows(*o).contains_key(format!("$.{tail}").as_str()))
+        .map(ExtensionVersion::as_str)
+        .collect()
 }
 
 /// Splits `a.b\.c.d[2]` as Helm's strvals does: `\.` is a literal dot, `[n]` a list index.
@@ -573,6 +594,60 @@ fn schema_errors(v: ExtensionVersion, values: &Value, known: &[Known]) -> Vec<Fi
     out
 }
 
+/// Container resources of the control plane (`osmController.resource`, `injector.resource`, …):
+/// quantities as the apiserver parses them, each request at most its limit, or the chart's
+/// Deployment is rejected. Reported only on settings given, the chart's defaults being valid.
+fn quantity_errors(v: ExtensionVersion, values: &Value, known: &[Known], bad_keys: &[String]) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    let mut containers: Vec<&str> = rows(v)
+        .keys()
+        .copied()
+        .filter(|p| p.ends_with(".resource.limits") || p.ends_with(".resources.limits"))
+        .map(|p| p.trim_end_matches(".limits"))
+        .collect();
+    containers.sort_unstable();
+    for container in containers {
+        let given = |section: &str, name: &str| {
+            let path = format!("{container}.{section}.{name}");
+            known.iter().find(|k| k.row_path == path && !bad_keys.contains(&k.key))
+        };
+        for name in ["cpu", "memory"] {
+            let mut parsed = Vec::new();
+            for section in ["limits", "requests"] {
+                let value = lookup(values, v, &format!("{container}.{section}.{name}")).and_then(Value::as_str);
+                let Some(text) = value else {
+                    parsed.push(None);
+                    continue;
+                };
+                match resources::parse_quantity(text) {
+                    Ok(q) => {
+                        if let Some(k) = given(section, name) {
+                            for d in resources::quantity_value_errors(name, &q) {
+                                out.push(FieldError::invalid(k.key.as_str(), text, d));
+                            }
+                        }
+                        parsed.push(Some(q));
+                    }
+                    Err(e) => {
+                        if let Some(k) = given(section, name) {
+                            out.push(FieldError::invalid(k.key.as_str(), text, e));
+                        }
+                        parsed.push(None);
+                    }
+                }
+            }
+            if let [Some(limit), Some(request)] = parsed.as_slice()
+                && let Some(d) = resources::request_vs_limit(name, request, limit)
+                && let Some(k) = given("requests", name).or_else(|| given("limits", name))
+            {
+                let text = k.raw.as_str();
+                out.push(FieldError::invalid(k.key.as_str(), text, d));
+            }
+        }
+    }
+    out
+}
+
 fn feed_of(v: ExtensionVersion, row_path: &str) -> Option<&'static Feed> {
     // A list item (`name[]`) is fed with its list.
     let base = row_path.strip_suffix("[]").unwrap_or(row_path);
@@ -601,6 +676,8 @@ fn semantic(v: ExtensionVersion, values: &Value, fed: &[(&Known, &Feed)]) -> (Ve
                     target = m;
                 }
             }
+            // The template writes the IP-range list only when it is not empty.
+            Target::OsmConfig(_) if value.as_array().is_some_and(Vec::is_empty) => {}
             Target::OsmConfig(key) => {
                 target.insert(key.to_owned(), Value::String(template_string(value)));
             }
@@ -696,11 +773,12 @@ fn seed_warnings(
             }
             Target::OsmConfig(key) => {
                 warnings.push(format!(
-                    "{}: renders data.{key} of ConfigMap {CONFIGMAP_NAME}; a later az k8s-extension create \
-                     without it reverts the ConfigMap to the chart's default",
+                    "{}: renders data.{key} of ConfigMap {CONFIGMAP_NAME}; edits made there are reverted \
+                     by any later az k8s-extension create or update without this setting",
                     k.key
                 ));
-                if !failed {
+                // An empty list renders no key; there is nothing to patch in.
+                if !failed && !k.typed.as_array().is_some_and(Vec::is_empty) {
                     set_path(
                         &mut patch,
                         &[Seg::Key("data".into()), Seg::Key(key.into())],
@@ -822,6 +900,31 @@ mod tests {
             messages(&r),
             [r#"osm.osm.osmController.resource.limits.cpu: Invalid value: 1: must be of type string (Helm types "1" as integer)"#]
         );
+    }
+
+    /// Every fed value set to its own default, as a settings string: the table's defaults, the
+    /// typing and the MeshConfig / osm-config rules agree.
+    #[test]
+    fn every_versions_defaults_pass_as_settings() {
+        for v in ExtensionVersion::ALL {
+            let settings: Vec<(String, Value)> = FEEDS
+                .iter()
+                .filter(|f| f.versions & v.bit() != 0)
+                .filter_map(|f| {
+                    let d = rows(v).get(f.value)?.default_in(v)?;
+                    let value: Value = serde_json::from_str(d).ok()?;
+                    let text = match value {
+                        Value::Array(_) => "{}".to_owned(),
+                        other => template_string(&other),
+                    };
+                    Some((setting_key(v, f.value), Value::String(text)))
+                })
+                .collect();
+            assert!(settings.len() > 8, "{v}");
+            let r = check_settings(&settings, v);
+            assert!(r.valid(), "{v}: {:?}", messages(&r));
+            assert!(r.patch_command.is_some(), "{v}");
+        }
     }
 
     #[test]
