@@ -78,7 +78,10 @@ pub fn parse_settings(text: &str) -> Result<Parsed, InputError> {
             arm_template: false,
         });
     }
-    let resources = obj.get("resources").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let resources = obj
+        .get("resources")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
     let extension = resources
         .iter()
         .find(|r| {
@@ -219,7 +222,11 @@ pub fn check_settings(settings: &[(String, Value)], v: ExtensionVersion) -> Repo
     // OSM: the values that feed the MeshConfig or osm-config, through the webhook's rules.
     let fed: Vec<(&Known, &Feed)> = known
         .iter()
-        .filter(|k| !bad_keys.iter().any(|b| b == &k.key || b.starts_with(&format!("{}[", k.key))))
+        .filter(|k| {
+            !bad_keys
+                .iter()
+                .any(|b| b == &k.key || b.starts_with(&format!("{}[", k.key)))
+        })
         .filter_map(|k| feed_of(v, &k.row_path).map(|f| (k, f)))
         .collect();
     let (sem_errors, sem_warnings) = semantic(v, &values, &fed);
@@ -266,7 +273,11 @@ fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), Fie
         Some(Seg::Key(k)) => k.as_str(),
         _ => "",
     };
-    let other_root = if v.root_key() == "osm" { "OpenServiceMesh" } else { "osm" };
+    let other_root = if v.root_key() == "osm" {
+        "OpenServiceMesh"
+    } else {
+        "osm"
+    };
     if first == other_root && !rows(v).contains_key(first) {
         let tail = &rest[first.len()..];
         let right = format!("{}{}", v.prefix().trim_end_matches('.'), tail);
@@ -288,7 +299,11 @@ fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), Fie
         };
         return Err(FieldError::forbidden(key, detail));
     }
-    let mut row_path = if first == v.root_key() { "$".to_owned() } else { first.to_owned() };
+    let mut row_path = if first == v.root_key() {
+        "$".to_owned()
+    } else {
+        first.to_owned()
+    };
     let unknown = || {
         let detail = match suggest(v, key) {
             Some(s) => format!("unknown setting; did you mean {}?", go_quote(&s)),
@@ -388,7 +403,11 @@ fn suggest(v: ExtensionVersion, key: &str) -> Option<String> {
         }
         let candidate = setting_key(v, d.path);
         let dist = osa_distance(lower.as_bytes(), candidate.to_ascii_lowercase().as_bytes());
-        if dist <= limit && best.as_ref().is_none_or(|(b, c)| dist < *b || (dist == *b && candidate < *c)) {
+        if dist <= limit
+            && best
+                .as_ref()
+                .is_none_or(|(b, c)| dist < *b || (dist == *b && candidate < *c))
+        {
             best = Some((dist, candidate));
         }
     }
@@ -417,7 +436,13 @@ fn default_values(v: ExtensionVersion) -> Value {
 
 fn table_segs(v: ExtensionVersion, path: &str) -> Vec<Seg> {
     path.split('.')
-        .map(|s| Seg::Key(if s == "$" { v.root_key().to_owned() } else { s.to_owned() }))
+        .map(|s| {
+            Seg::Key(if s == "$" {
+                v.root_key().to_owned()
+            } else {
+                s.to_owned()
+            })
+        })
         .collect()
 }
 
@@ -444,7 +469,13 @@ fn set_path(root: &mut Value, segs: &[Seg], value: Value) {
     let mut cur = root;
     for (i, s) in parents.iter().enumerate() {
         let next_is_index = matches!(segs.get(i + 1), Some(Seg::Index(_)));
-        let empty = || if next_is_index { Value::Array(Vec::new()) } else { Value::Object(Map::new()) };
+        let empty = || {
+            if next_is_index {
+                Value::Array(Vec::new())
+            } else {
+                Value::Object(Map::new())
+            }
+        };
         cur = match s {
             Seg::Key(k) => {
                 if !cur.is_object() {
@@ -537,7 +568,9 @@ fn schema_errors(v: ExtensionVersion, values: &Value, known: &[Known]) -> Vec<Fi
             }
         }
         let instance: &Value = e.instance();
-        let given = known.iter().find(|k| k.key == key || key.starts_with(&format!("{}[", k.key)));
+        let given = known
+            .iter()
+            .find(|k| k.key == key || key.starts_with(&format!("{}[", k.key)));
         let hint = given
             .filter(|k| !k.typed.is_string())
             .map(|k| {
@@ -550,7 +583,9 @@ fn schema_errors(v: ExtensionVersion, values: &Value, known: &[Known]) -> Vec<Fi
             .unwrap_or_default();
         let err = match e.kind() {
             K::Type { .. } => {
-                let expected = rows(v).get(row_path.as_str()).map_or("the chart's type", |d| d.ty.as_str());
+                let expected = rows(v)
+                    .get(row_path.as_str())
+                    .map_or("the chart's type", |d| d.ty.as_str());
                 FieldError::type_invalid(
                     key,
                     BadValue::from(instance),
@@ -560,7 +595,11 @@ fn schema_errors(v: ExtensionVersion, values: &Value, known: &[Known]) -> Vec<Fi
             K::Enum { options } => {
                 let valid: Vec<String> = options
                     .as_array()
-                    .map(|a| a.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 FieldError::not_supported(key, BadValue::from(instance), &valid)
             }
@@ -756,7 +795,13 @@ fn seed_warnings(
     let mut patch = Value::Object(Map::new());
     let mut any = false;
     for (k, f) in fed {
-        let failed = errors.iter().any(|e| e.field == k.key || e.field.starts_with(&format!("{}[", k.key)));
+        // A setting already in error gets no second line about it.
+        if errors
+            .iter()
+            .any(|e| e.field == k.key || e.field.starts_with(&format!("{}[", k.key)))
+        {
+            continue;
+        }
         match f.target {
             Target::MeshConfig(field) => {
                 warnings.push(format!(
@@ -764,12 +809,10 @@ fn seed_warnings(
                      later az k8s-extension changes to it have no effect",
                     k.key
                 ));
-                if !failed {
-                    let mut segs = vec![Seg::Key("spec".into())];
-                    segs.extend(field.split('.').map(|s| Seg::Key(s.to_owned())));
-                    set_path(&mut patch, &segs, k.typed.clone());
-                    any = true;
-                }
+                let mut segs = vec![Seg::Key("spec".into())];
+                segs.extend(field.split('.').map(|s| Seg::Key(s.to_owned())));
+                set_path(&mut patch, &segs, k.typed.clone());
+                any = true;
             }
             Target::OsmConfig(key) => {
                 warnings.push(format!(
@@ -778,7 +821,7 @@ fn seed_warnings(
                     k.key
                 ));
                 // An empty list renders no key; there is nothing to patch in.
-                if !failed && !k.typed.as_array().is_some_and(Vec::is_empty) {
+                if !k.typed.as_array().is_some_and(Vec::is_empty) {
                     set_path(
                         &mut patch,
                         &[Seg::Key("data".into()), Seg::Key(key.into())],
@@ -821,8 +864,7 @@ mod tests {
     use super::*;
 
     fn check(v: ExtensionVersion, pairs: &[(&str, &str)]) -> Report {
-        let settings: Vec<(String, Value)> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
+        let settings: Vec<(String, Value)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
         check_settings(&settings, v)
     }
 
@@ -881,24 +923,39 @@ mod tests {
 
     #[test]
     fn typos_and_prefixes_are_named() {
-        let r = check(ExtensionVersion::V1_2_6, &[("osm.osm.enablePermisiveTrafficPolicy", "true")]);
-        assert_eq!(
-            messages(&r),
-            [r#"osm.osm.enablePermisiveTrafficPolicy: Forbidden: unknown setting; did you mean "osm.osm.enablePermissiveTrafficPolicy"?"#]
+        let r = check(
+            ExtensionVersion::V1_2_6,
+            &[("osm.osm.enablePermisiveTrafficPolicy", "true")],
         );
-        let r = check(ExtensionVersion::V0_8_4, &[("osm.osm.enablePermissiveTrafficPolicy", "true")]);
         assert_eq!(
             messages(&r),
-            [r#"osm.osm.enablePermissiveTrafficPolicy: Forbidden: wrong prefix: extension 0.8.4 reads "osm.OpenServiceMesh.", so this key is silently ignored; use "osm.OpenServiceMesh.enablePermissiveTrafficPolicy""#]
+            [
+                r#"osm.osm.enablePermisiveTrafficPolicy: Forbidden: unknown setting; did you mean "osm.osm.enablePermissiveTrafficPolicy"?"#
+            ]
+        );
+        let r = check(
+            ExtensionVersion::V0_8_4,
+            &[("osm.osm.enablePermissiveTrafficPolicy", "true")],
+        );
+        assert_eq!(
+            messages(&r),
+            [
+                r#"osm.osm.enablePermissiveTrafficPolicy: Forbidden: wrong prefix: extension 0.8.4 reads "osm.OpenServiceMesh.", so this key is silently ignored; use "osm.OpenServiceMesh.enablePermissiveTrafficPolicy""#
+            ]
         );
     }
 
     #[test]
     fn helm_typing_meets_the_schema() {
-        let r = check(ExtensionVersion::V1_2_6, &[("osm.osm.osmController.resource.limits.cpu", "1")]);
+        let r = check(
+            ExtensionVersion::V1_2_6,
+            &[("osm.osm.osmController.resource.limits.cpu", "1")],
+        );
         assert_eq!(
             messages(&r),
-            [r#"osm.osm.osmController.resource.limits.cpu: Invalid value: 1: must be of type string (Helm types "1" as integer)"#]
+            [
+                r#"osm.osm.osmController.resource.limits.cpu: Invalid value: 1: must be of type string (Helm types "1" as integer)"#
+            ]
         );
     }
 
@@ -929,10 +986,16 @@ mod tests {
 
     #[test]
     fn semantic_rules_report_on_the_setting() {
-        let r = check(ExtensionVersion::V1_2_6, &[("osm.osm.configResyncInterval", "5 minutes")]);
+        let r = check(
+            ExtensionVersion::V1_2_6,
+            &[("osm.osm.configResyncInterval", "5 minutes")],
+        );
         assert_eq!(r.errors.len(), 1, "{:?}", messages(&r));
         assert_eq!(r.errors[0].field, "osm.osm.configResyncInterval");
-        let r = check(ExtensionVersion::V0_8_4, &[("osm.OpenServiceMesh.serviceCertValidityDuration", "1m")]);
+        let r = check(
+            ExtensionVersion::V0_8_4,
+            &[("osm.OpenServiceMesh.serviceCertValidityDuration", "1m")],
+        );
         assert_eq!(r.errors.len(), 1, "{:?}", messages(&r));
         assert_eq!(r.errors[0].field, "osm.OpenServiceMesh.serviceCertValidityDuration");
     }

@@ -8,7 +8,11 @@ use crate::schema::JsonType;
 
 /// The schema of the OSM chart's values (root key, `contour`, `smi`) for `v`.
 pub fn values_schema(v: ExtensionVersion) -> Value {
-    let mut roots: Vec<&ValueDef> = rows(v).values().copied().filter(|d| !d.path.contains(['.', '['])).collect();
+    let mut roots: Vec<&ValueDef> = rows(v)
+        .values()
+        .copied()
+        .filter(|d| !d.path.contains(['.', '[']))
+        .collect();
     roots.sort_by_key(|d| d.path);
     let mut props = Map::new();
     let mut required = Vec::new();
@@ -48,7 +52,12 @@ fn node(v: ExtensionVersion, d: &ValueDef) -> Value {
             let mut children: Vec<&ValueDef> = rows(v)
                 .values()
                 .copied()
-                .filter(|c| c.path.strip_prefix(d.path).and_then(|r| r.strip_prefix('.')).is_some_and(|r| !r.contains(['.', '['])))
+                .filter(|c| {
+                    c.path
+                        .strip_prefix(d.path)
+                        .and_then(|r| r.strip_prefix('.'))
+                        .is_some_and(|r| !r.contains(['.', '[']))
+                })
                 .collect();
             children.sort_by_key(|c| c.path);
             let mut props = Map::new();
@@ -99,11 +108,18 @@ mod tests {
         let osm = &s["properties"]["osm"];
         assert_eq!(osm["additionalProperties"], false);
         assert_eq!(osm["properties"]["tracing"]["properties"]["port"]["maximum"], 65535);
-        assert_eq!(osm["properties"]["localProxyMode"]["enum"], json!(["Localhost", "PodIP"]));
+        assert_eq!(
+            osm["properties"]["localProxyMode"]["enum"],
+            json!(["Localhost", "PodIP"])
+        );
         assert_eq!(osm["properties"]["inboundPortExclusionList"]["items"]["minimum"], 1);
         assert!(osm["required"].as_array().is_some_and(|r| r.len() == 25));
         let old = values_schema(ExtensionVersion::V0_8_4);
         // OSM ≤ v0.8.4 accepts any key: Helm would not catch a typo.
-        assert!(old["properties"]["OpenServiceMesh"].get("additionalProperties").is_none());
+        assert!(
+            old["properties"]["OpenServiceMesh"]
+                .get("additionalProperties")
+                .is_none()
+        );
     }
 }

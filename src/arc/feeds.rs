@@ -65,7 +65,11 @@ const UNTIL_1_1: u8 = 0b0011110;
 
 pub static FEEDS: &[Feed] = &[
     // ---- MeshConfig (v0.9+)
-    mc("$.enablePrivilegedInitContainer", MC, "sidecar.enablePrivilegedInitContainer"),
+    mc(
+        "$.enablePrivilegedInitContainer",
+        MC,
+        "sidecar.enablePrivilegedInitContainer",
+    ),
     mc("$.envoyLogLevel", MC, "sidecar.logLevel"),
     mc("$.maxDataPlaneConnections", MC, "sidecar.maxDataPlaneConnections"),
     mc("$.sidecarImage", UNTIL_0_11, "sidecar.envoyImage"),
@@ -74,12 +78,28 @@ pub static FEEDS: &[Feed] = &[
     mc("$.localProxyMode", FROM_1_1, "sidecar.localProxyMode"),
     mc("$.enableEgress", MC, "traffic.enableEgress"),
     mc("$.useHTTPSIngress", UNTIL_0_11, "traffic.useHTTPSIngress"),
-    mc("$.enablePermissiveTrafficPolicy", MC, "traffic.enablePermissiveTrafficPolicyMode"),
+    mc(
+        "$.enablePermissiveTrafficPolicy",
+        MC,
+        "traffic.enablePermissiveTrafficPolicyMode",
+    ),
     mc("$.outboundPortExclusionList", MC, "traffic.outboundPortExclusionList"),
     mc("$.inboundPortExclusionList", MC, "traffic.inboundPortExclusionList"),
-    mc("$.outboundIPRangeExclusionList", MC, "traffic.outboundIPRangeExclusionList"),
-    mc("$.outboundIPRangeInclusionList", FROM_1_1, "traffic.outboundIPRangeInclusionList"),
-    mc("$.networkInterfaceExclusionList", FROM_1_1, "traffic.networkInterfaceExclusionList"),
+    mc(
+        "$.outboundIPRangeExclusionList",
+        MC,
+        "traffic.outboundIPRangeExclusionList",
+    ),
+    mc(
+        "$.outboundIPRangeInclusionList",
+        FROM_1_1,
+        "traffic.outboundIPRangeInclusionList",
+    ),
+    mc(
+        "$.networkInterfaceExclusionList",
+        FROM_1_1,
+        "traffic.networkInterfaceExclusionList",
+    ),
     mc("$.enableDebugServer", MC, "observability.enableDebugServer"),
     mc("$.controllerLogLevel", MC, "observability.osmLogLevel"),
     mc("$.tracing.enable", MC, "observability.tracing.enable"),
@@ -87,17 +107,37 @@ pub static FEEDS: &[Feed] = &[
     // From v0.10 through the `osm.tracingAddress` helper, which keeps a non-empty value.
     mc("$.tracing.address", MC, "observability.tracing.address").when("$.tracing.enable"),
     mc("$.tracing.endpoint", MC, "observability.tracing.endpoint").when("$.tracing.enable"),
-    mc("$.serviceCertValidityDuration", V0_9, "certificate.serviceCertValidityDuration"),
+    mc(
+        "$.serviceCertValidityDuration",
+        V0_9,
+        "certificate.serviceCertValidityDuration",
+    ),
     mc(
         "$.certificateProvider.serviceCertValidityDuration",
         FROM_0_11,
         "certificate.serviceCertValidityDuration",
     ),
-    mc("$.certificateProvider.certKeyBitSize", FROM_0_11, "certificate.certKeyBitSize"),
+    mc(
+        "$.certificateProvider.certKeyBitSize",
+        FROM_0_11,
+        "certificate.certKeyBitSize",
+    ),
     mc("$.featureFlags.enableWASMStats", MC, "featureFlags.enableWASMStats"),
-    mc("$.featureFlags.enableEgressPolicy", MC, "featureFlags.enableEgressPolicy"),
-    mc("$.featureFlags.enableMulticlusterMode", UNTIL_1_1, "featureFlags.enableMulticlusterMode"),
-    mc("$.featureFlags.enableSnapshotCacheMode", FROM_0_11, "featureFlags.enableSnapshotCacheMode"),
+    mc(
+        "$.featureFlags.enableEgressPolicy",
+        MC,
+        "featureFlags.enableEgressPolicy",
+    ),
+    mc(
+        "$.featureFlags.enableMulticlusterMode",
+        UNTIL_1_1,
+        "featureFlags.enableMulticlusterMode",
+    ),
+    mc(
+        "$.featureFlags.enableSnapshotCacheMode",
+        FROM_0_11,
+        "featureFlags.enableSnapshotCacheMode",
+    ),
     mc(
         "$.featureFlags.enableAsyncProxyServiceMapping",
         FROM_0_11,
@@ -113,7 +153,11 @@ pub static FEEDS: &[Feed] = &[
         FROM_0_11,
         "featureFlags.enableEnvoyActiveHealthChecks",
     ),
-    mc("$.featureFlags.enableRetryPolicy", FROM_0_11, "featureFlags.enableRetryPolicy"),
+    mc(
+        "$.featureFlags.enableRetryPolicy",
+        FROM_0_11,
+        "featureFlags.enableRetryPolicy",
+    ),
     // ---- osm-config (v0.8)
     cm("$.enablePermissiveTrafficPolicy", "permissive_traffic_policy_mode"),
     cm("$.enableEgress", "egress"),
@@ -126,7 +170,11 @@ pub static FEEDS: &[Feed] = &[
     cm("$.inbound_extauthz.port", "inbound_extauthz_port").when("$.inbound_extauthz.enable"),
     cm("$.inbound_extauthz.statPrefix", "inbound_extauthz_statprefix").when("$.inbound_extauthz.enable"),
     cm("$.inbound_extauthz.timeout", "inbound_extauthz_timeout").when("$.inbound_extauthz.enable"),
-    cm("$.inbound_extauthz.failureModeAllow", "inbound_extauthz_failuremodeallow").when("$.inbound_extauthz.enable"),
+    cm(
+        "$.inbound_extauthz.failureModeAllow",
+        "inbound_extauthz_failuremodeallow",
+    )
+    .when("$.inbound_extauthz.enable"),
     cm("$.tracing.enable", "tracing_enable"),
     cm("$.tracing.address", "tracing_address").when("$.tracing.enable"),
     cm("$.tracing.port", "tracing_port").when("$.tracing.enable"),

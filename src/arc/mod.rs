@@ -72,7 +72,11 @@ impl ExtensionVersion {
 
     /// The OSM chart's root key: v1.0.0 renamed `OpenServiceMesh` to `osm`.
     pub fn root_key(self) -> &'static str {
-        if self < Self::V1_0_0_1 { "OpenServiceMesh" } else { "osm" }
+        if self < Self::V1_0_0_1 {
+            "OpenServiceMesh"
+        } else {
+            "osm"
+        }
     }
 
     /// What every mesh setting of this version starts with.
@@ -238,7 +242,12 @@ mod tests {
     fn defaults_parse_and_match_their_type() {
         for d in VALUES {
             for (mask, text) in d.defaults {
-                assert_eq!(mask & !d.versions, 0, "{}: default for a version without the row", d.path);
+                assert_eq!(
+                    mask & !d.versions,
+                    0,
+                    "{}: default for a version without the row",
+                    d.path
+                );
                 let value: serde_json::Value = serde_json::from_str(text).expect(d.path);
                 let ok = match d.ty {
                     JsonType::Boolean => value.is_boolean(),
@@ -259,7 +268,13 @@ mod tests {
         assert!("1.0.0".parse::<ExtensionVersion>().is_err());
         assert_eq!(ExtensionVersion::V0_11_1.prefix(), "osm.OpenServiceMesh.");
         assert_eq!(ExtensionVersion::V1_0_0_1.prefix(), "osm.osm.");
-        assert_eq!(setting_key(ExtensionVersion::V1_2_6, "$.tracing.port"), "osm.osm.tracing.port");
-        assert_eq!(setting_key(ExtensionVersion::V1_2_6, "contour.enabled"), "osm.contour.enabled");
+        assert_eq!(
+            setting_key(ExtensionVersion::V1_2_6, "$.tracing.port"),
+            "osm.osm.tracing.port"
+        );
+        assert_eq!(
+            setting_key(ExtensionVersion::V1_2_6, "contour.enabled"),
+            "osm.contour.enabled"
+        );
     }
 }

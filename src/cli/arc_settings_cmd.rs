@@ -56,7 +56,9 @@ fn checked(a: &ArcSettingsArgs) -> Result<Report, String> {
     let parsed = arc::parse_settings(&text).map_err(|e| e.to_string())?;
     let version: ExtensionVersion = match (&a.extension_version, &parsed.template_version) {
         (Some(v), _) => v.parse()?,
-        (None, Some(v)) => v.parse().map_err(|e| format!("the template's ExtensionVersion default: {e}"))?,
+        (None, Some(v)) => v
+            .parse()
+            .map_err(|e| format!("the template's ExtensionVersion default: {e}"))?,
         (None, None) => ExtensionVersion::LATEST,
     };
     Ok(arc::check_settings(&parsed.settings, version))
