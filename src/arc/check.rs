@@ -220,26 +220,34 @@ pub fn check_settings(settings: &[(String, Value)], v: ExtensionVersion) -> Repo
     }
 
     // OSM: the values that feed the MeshConfig or osm-config, through the webhook's rules.
-    let fed: Vec<(&Known, &Feed)> = known
-        .iter()
-        .filter(|k| {
-            !bad_keys
-                .iter()
-                .any(|b| b == &k.key || b.starts_with(&format!("{}[", k.key)))
-        })
-        .filter_map(|k| feed_of(v, &k.row_path).map(|f| (k, f)))
-        .collect();
+    let mut fed: Vec<Fed> = Vec::new();
+    for k in &known {
+        let Some(feed) = feed_of(v, &k.row_path) else {
+            continue;
+        };
+        // A list item (`name[0]`) feeds its whole list: report and patch the list.
+        let key = if k.row_path.ends_with("[]") {
+            setting_key(v, feed.value)
+        } else {
+            k.key.clone()
+        };
+        let in_error = |s: &str| bad_keys.iter().any(|b| b == s || b.starts_with(&format!("{s}[")));
+        if in_error(&k.key) || in_error(&key) || fed.iter().any(|f| f.key == key) {
+            continue;
+        }
+        let value = lookup(&values, v, feed.value).cloned().unwrap_or(Value::Null);
+        fed.push(Fed { key, feed, value });
+    }
     let (sem_errors, sem_warnings) = semantic(v, &values, &fed);
     errors.extend(sem_errors);
     warnings.extend(sem_warnings);
 
-    for (k, f) in &fed {
+    for Fed { key, feed: f, .. } in &fed {
         if let Some(flag) = f.when
             && lookup(&values, v, flag) != Some(&Value::Bool(true))
         {
             warnings.push(format!(
-                "{}: has no effect unless {} is \"true\"",
-                k.key,
+                "{key}: has no effect unless {} is \"true\"",
                 setting_key(v, flag)
             ));
         }
@@ -687,6 +695,13 @@ fn quantity_errors(v: ExtensionVersion, values: &Value, known: &[Known], bad_key
     out
 }
 
+/// A setting that feeds the MeshConfig or `osm-config`: its key, the feed, the merged value.
+struct Fed {
+    key: String,
+    feed: &'static Feed,
+    value: Value,
+}
+
 fn feed_of(v: ExtensionVersion, row_path: &str) -> Option<&'static Feed> {
     // A list item (`name[]`) is fed with its list.
     let base = row_path.strip_suffix("[]").unwrap_or(row_path);
@@ -695,7 +710,7 @@ fn feed_of(v: ExtensionVersion, row_path: &str) -> Option<&'static Feed> {
 
 /// Builds the MeshConfig preset (or the `osm-config` ConfigMap) from the values and validates it
 /// as the webhook does; findings about fed settings are reported on their keys.
-fn semantic(v: ExtensionVersion, values: &Value, fed: &[(&Known, &Feed)]) -> (Vec<FieldError>, Vec<String>) {
+fn semantic(v: ExtensionVersion, values: &Value, fed: &[Fed]) -> (Vec<FieldError>, Vec<String>) {
     let mut target = Map::new();
     for f in FEEDS.iter().filter(|f| f.versions & v.bit() != 0) {
         let Some(value) = lookup(values, v, f.value).filter(|x| !x.is_null()) else {
@@ -751,10 +766,10 @@ fn semantic(v: ExtensionVersion, values: &Value, fed: &[(&Known, &Feed)]) -> (Ve
         Target::OsmConfig(key) => format!("data.{key}"),
     };
     let rename = |path: &str| -> Option<String> {
-        fed.iter().find_map(|(k, f)| {
-            let t = target_path(f);
+        fed.iter().find_map(|f| {
+            let t = target_path(f.feed);
             let rest = path.strip_prefix(t.as_str())?;
-            (rest.is_empty() || rest.starts_with('[') || rest.starts_with('.')).then(|| format!("{}{rest}", k.key))
+            (rest.is_empty() || rest.starts_with('[') || rest.starts_with('.')).then(|| format!("{}{rest}", f.key))
         })
     };
     let mut errors = Vec::new();
@@ -788,44 +803,42 @@ fn template_string(v: &Value) -> String {
 /// running mesh instead, built from the settings that passed.
 fn seed_warnings(
     v: ExtensionVersion,
-    fed: &[(&Known, &Feed)],
+    fed: &[Fed],
     errors: &[FieldError],
     warnings: &mut Vec<String>,
 ) -> Option<String> {
     let mut patch = Value::Object(Map::new());
     let mut any = false;
-    for (k, f) in fed {
+    for Fed { key, feed: f, value } in fed {
         // A setting already in error gets no second line about it.
         if errors
             .iter()
-            .any(|e| e.field == k.key || e.field.starts_with(&format!("{}[", k.key)))
+            .any(|e| e.field == *key || e.field.starts_with(&format!("{key}[")))
         {
             continue;
         }
         match f.target {
             Target::MeshConfig(field) => {
                 warnings.push(format!(
-                    "{}: only seeds spec.{field} of MeshConfig {MESH_CONFIG_NAME} on the first install; \
-                     later az k8s-extension changes to it have no effect",
-                    k.key
+                    "{key}: only seeds spec.{field} of MeshConfig {MESH_CONFIG_NAME} on the first install; \
+                     later az k8s-extension changes to it have no effect"
                 ));
                 let mut segs = vec![Seg::Key("spec".into())];
                 segs.extend(field.split('.').map(|s| Seg::Key(s.to_owned())));
-                set_path(&mut patch, &segs, k.typed.clone());
+                set_path(&mut patch, &segs, value.clone());
                 any = true;
             }
-            Target::OsmConfig(key) => {
+            Target::OsmConfig(cm_key) => {
                 warnings.push(format!(
-                    "{}: renders data.{key} of ConfigMap {CONFIGMAP_NAME}; edits made there are reverted \
-                     by any later az k8s-extension create or update without this setting",
-                    k.key
+                    "{key}: renders data.{cm_key} of ConfigMap {CONFIGMAP_NAME}; edits made there are \
+                     reverted by any later az k8s-extension create or update without this setting"
                 ));
                 // An empty list renders no key; there is nothing to patch in.
-                if !k.typed.as_array().is_some_and(Vec::is_empty) {
+                if !value.is_null() && !value.as_array().is_some_and(Vec::is_empty) {
                     set_path(
                         &mut patch,
-                        &[Seg::Key("data".into()), Seg::Key(key.into())],
-                        Value::String(template_string(&k.typed)),
+                        &[Seg::Key("data".into()), Seg::Key(cm_key.into())],
+                        Value::String(template_string(value)),
                     );
                     any = true;
                 }
@@ -942,6 +955,36 @@ mod tests {
             [
                 r#"osm.osm.enablePermissiveTrafficPolicy: Forbidden: wrong prefix: extension 0.8.4 reads "osm.OpenServiceMesh.", so this key is silently ignored; use "osm.OpenServiceMesh.enablePermissiveTrafficPolicy""#
             ]
+        );
+    }
+
+    #[test]
+    fn list_items_set_by_index_feed_their_list() {
+        let r = check(
+            ExtensionVersion::V1_2_6,
+            &[("osm.osm.outboundPortExclusionList[0]", "8080")],
+        );
+        assert!(r.valid(), "{:?}", messages(&r));
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(r.warnings[0].starts_with("osm.osm.outboundPortExclusionList: only seeds"));
+        assert!(
+            r.patch_command
+                .as_deref()
+                .is_some_and(|c| c.ends_with(r#"'{"spec":{"traffic":{"outboundPortExclusionList":[8080]}}}'"#))
+        );
+        // Helm pads a list with nulls up to the index given.
+        let r = check(
+            ExtensionVersion::V1_2_6,
+            &[("osm.osm.outboundPortExclusionList[1]", "8080")],
+        );
+        assert_eq!(
+            messages(&r),
+            [r#"osm.osm.outboundPortExclusionList[0]: Invalid value: "null": must be of type integer"#]
+        );
+        let r = check(ExtensionVersion::V1_2_6, &[("osm.osm.envoyLogLevel[0]", "debug")]);
+        assert_eq!(
+            messages(&r),
+            ["osm.osm.envoyLogLevel[0]: Forbidden: osm.osm.envoyLogLevel is of type string: it has no items"]
         );
     }
 
