@@ -131,7 +131,7 @@ fn rejects_keys_outside_osm_that_the_wrapper_ignores() {
     assert_findings(
         &out,
         &[
-            "Azure.Cluster.Region: Forbidden: set by Azure Arc itself; the value given here is not used",
+            "Azure.Cluster.Region: Forbidden: set by Azure Arc itself; do not set it here",
             r#"OpenServiceMesh.enableEgress: Forbidden: ignored: the osm-arc chart passes on only settings that start with "osm.""#,
             r#"alpine.image.tag: Forbidden: ignored: the osm-arc chart passes on only settings that start with "osm.""#,
         ],

@@ -266,7 +266,7 @@ pub fn check_settings(settings: &[(String, Value)], v: ExtensionVersion) -> Repo
 fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), FieldError> {
     let Some(rest) = key.strip_prefix("osm.") else {
         let detail = if key.starts_with("Azure.") {
-            "set by Azure Arc itself; the value given here is not used".to_owned()
+            "set by Azure Arc itself; do not set it here".to_owned()
         } else {
             let mut d = "ignored: the osm-arc chart passes on only settings that start with \"osm.\"".to_owned();
             if resolve_key(v, &format!("osm.{key}")).is_ok() {
