@@ -1,5 +1,6 @@
 //! The command line: one clap `Args`, one module per subcommand.
 
+mod arc_settings_cmd;
 mod certs_cmd;
 mod schema_cmd;
 pub mod serve;
@@ -30,6 +31,8 @@ pub enum Command {
     Schema(schema_cmd::SchemaArgs),
     /// Write a development CA and serving certificate (ca.crt, tls.crt, tls.key).
     Certs(certs_cmd::CertsArgs),
+    /// Check an Azure Arc OSM extension settings file (or ARM template) before `az k8s-extension create`.
+    ArcSettings(arc_settings_cmd::ArcSettingsArgs),
 }
 
 /// `--unknown-configmap-keys`, shared by `serve` and `validate`.
@@ -55,5 +58,6 @@ pub fn run(args: Args) -> ExitCode {
         Command::Schema(a) => schema_cmd::run(a),
         Command::Serve(a) => serve::run(*a),
         Command::Certs(a) => certs_cmd::run(a),
+        Command::ArcSettings(a) => arc_settings_cmd::run(a),
     }
 }

@@ -168,7 +168,7 @@ fn print_results(results: &[Checked], output: Output) {
     }
 }
 
-fn read(file: &str) -> Result<String, String> {
+pub(crate) fn read(file: &str) -> Result<String, String> {
     let mut buf = Vec::new();
     let res = if file == "-" {
         std::io::stdin().read_to_end(&mut buf).map(|_| ())

@@ -336,8 +336,8 @@ fn suggest(unknown: &str) -> Option<&'static str> {
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and transpositions
-/// of adjacent bytes, each costing one.
-fn osa_distance(a: &[u8], b: &[u8]) -> usize {
+/// of adjacent bytes, each costing one. Also suggests Arc settings keys (`arc::check`).
+pub(crate) fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     let w = b.len() + 1;
     // Three rows: i-2, i-1, i.
     let mut rows = vec![0usize; 3 * w];
