@@ -313,7 +313,8 @@ fn answer_from(route: Route, name: &str, outcome: validate::Outcome) -> Answer {
             Verdict::Allowed
         },
         denied_fields: outcome.errors.iter().map(|e| e.field.clone()).collect(),
-        warnings: outcome.warnings,
+        // At most what the apiserver passes on whole (it cuts and drops beyond 4096 runes).
+        warnings: field::bounds::webhook_warnings(&outcome.warnings, outcome.more_warnings),
         status,
     }
 }

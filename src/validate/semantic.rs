@@ -337,10 +337,12 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
     let (Some(min_rank), Some(max_rank)) = (rank(&min), rank(&max)) else {
         return;
     };
-    let both_unchanged = unchanged
-        || (old.is_some()
-            && get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min)
-            && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    // Each rule ratchets on the fields it reads: the maximum's own rule on the maximum alone,
+    // the ordering rule on both.
+    let max_unchanged =
+        unchanged || (old.is_some() && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    let both_unchanged =
+        max_unchanged && (unchanged || get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min));
     if max == "TLSv1_0" || max == "TLSv1_1" {
         w.push(
             FieldError::not_supported(
@@ -348,7 +350,7 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
                 max.as_str(),
                 &["TLS_AUTO", "TLSv1_2", "TLSv1_3"],
             ),
-            both_unchanged,
+            max_unchanged,
         );
     }
     // TLS_AUTO (rank 0) leaves the choice to Envoy: nothing to compare.
