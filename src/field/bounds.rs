@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn webhook_warnings_fit_the_apiservers_item_limit() {
         let long = "é".repeat(1000);
-        let out = webhook_warnings(&[long.clone()], 0);
+        let out = webhook_warnings(std::slice::from_ref(&long), 0);
         assert_eq!(out[0].chars().count(), APISERVER_WARNING_ITEM_RUNES);
         assert!(out[0].ends_with("é..."));
         assert_eq!(cli_warnings(std::slice::from_ref(&long), 0), [long]);
