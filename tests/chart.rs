@@ -23,7 +23,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[path = "support/tools.rs"]
 mod tools;
@@ -1231,12 +1231,8 @@ fn secret_mode_uses_the_given_secret_and_ca_bundle() {
 #[test]
 fn network_policy_and_service_monitor() {
     let m = render(&[]);
-    assert!(
-        !m.has("NetworkPolicy") && !m.has("ServiceMonitor"),
-        "both optional, off by default"
-    );
-
-    let m = render(&["--set", "networkPolicy.enabled=true"]);
+    assert!(!m.has("ServiceMonitor"), "optional, off by default");
+    // Secure by default (issue 15): the NetworkPolicy is on without being asked for.
     let np = m.one("NetworkPolicy");
     let selector = &m.one("Deployment")["spec"]["selector"]["matchLabels"];
     assert_eq!(np["spec"]["podSelector"]["matchLabels"], *selector);
@@ -1251,10 +1247,23 @@ fn network_policy_and_service_monitor() {
         resolve_port(c, &ports[0]["port"])
     };
     assert_eq!(port_of_rule(&ingress[0]), container_port(c, "https"));
-    assert!(
-        ingress[0].get("from").is_none(),
-        "the apiserver may come from anywhere by default"
+    // By default the webhook port admits addresses outside the pod network and the konnectivity
+    // agents of managed control planes, and no other pod.
+    assert_eq!(
+        ingress[0]["from"],
+        json!([
+            {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.244.0.0/16"]}},
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+             "podSelector": {"matchLabels": {"app": "konnectivity-agent"}}},
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+             "podSelector": {"matchLabels": {"k8s-app": "konnectivity-agent"}}},
+        ])
     );
+    // [] admits any source, for clusters where the apiserver's address cannot be known.
+    let open = render(&["--set-json", "networkPolicy.webhookFrom=[]"]);
+    let open_ingress = arr(&open.one("NetworkPolicy")["spec"]["ingress"]);
+    assert!(open_ingress[0].get("from").is_none(), "{open_ingress:?}");
+    assert!(!render(&["--set", "networkPolicy.enabled=false"]).has("NetworkPolicy"));
     assert_eq!(port_of_rule(&ingress[1]), container_port(c, "admin"));
     assert!(
         !arr(&ingress[1]["from"]).is_empty(),
