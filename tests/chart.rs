@@ -891,18 +891,32 @@ fn flags_ports_and_timeouts_agree_with_the_binary() {
         );
     }
 
-    // Enumerated flags: the schema allows exactly what the binary accepts.
-    for (flag_name, pointer) in [
-        ("--log-format", "/properties/server/properties/logFormat/enum"),
-        ("--osm-release", "/properties/osm/properties/release/enum"),
+    // Enumerated flags: the schema allows exactly what the binary accepts. clap lists the values
+    // of --log-format; --osm-release parses a Release, whose list is the schema table's.
+    let releases: BTreeSet<String> = meshconfig_webhook::schema::Release::ALL
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    for (flag_name, pointer, accepted) in [
+        (
+            "--log-format",
+            "/properties/server/properties/logFormat/enum",
+            help.possible_values("--log-format"),
+        ),
+        (
+            "--osm-release",
+            "/properties/osm/properties/release/enum",
+            Some(releases),
+        ),
     ] {
         let allowed: BTreeSet<String> = match schema.pointer(pointer) {
             Some(v) => strings(v).into_iter().map(str::to_owned).collect(),
             None => panic!("values.schema.json has no {pointer}"),
         };
-        if let Some(possible) = help.possible_values(flag_name) {
-            assert_eq!(allowed, possible, "values.schema.json {pointer} vs serve {flag_name}");
-        }
+        let Some(accepted) = accepted else {
+            panic!("serve --help lists no possible values for {flag_name}");
+        };
+        assert_eq!(allowed, accepted, "values.schema.json {pointer} vs serve {flag_name}");
     }
 
     // Defaults: the chart's ports and limits are the binary's.
@@ -1646,4 +1660,16 @@ fn the_binary_starts_with_every_optional_flag_the_chart_passes() {
     let m = render(&["-f", &fixture("everything.yaml")]);
     let server = Server::start(&m, dir.path());
     assert_eq!(server.admin_get("/readyz").map(|(s, _)| s), Some(200));
+}
+
+#[test]
+fn rejects_a_grace_period_the_drain_does_not_fit_in() {
+    // The README's rule, enforced by the chart: terminationGracePeriodSeconds must exceed
+    // preStopSleepSeconds + server.shutdownTimeoutSeconds (defaults 5 + 20).
+    assert_refused(
+        KUBE_LATEST,
+        &["--set", "terminationGracePeriodSeconds=25"],
+        "terminationGracePeriodSeconds (25) must exceed preStopSleepSeconds (5) + server.shutdownTimeoutSeconds (20), or pods are killed mid-drain",
+    );
+    render(&["--set", "terminationGracePeriodSeconds=26"]);
 }
