@@ -28,6 +28,16 @@ pub const APISERVER_WARNING_TOTAL_RUNES: usize = 4 * 1024;
 /// the total stays inside the apiserver's budget, so it never cuts or drops any of them.
 pub const WEBHOOK_MAX_WARNINGS: usize = APISERVER_WARNING_TOTAL_RUNES / APISERVER_WARNING_ITEM_RUNES - 1;
 
+/// `s` as echoed in a message: itself, or [`VALUE_OMITTED`] when longer than
+/// [`MAX_ECHOED_VALUE_BYTES`].
+pub fn echoed(s: &str) -> &str {
+    if s.len() > MAX_ECHOED_VALUE_BYTES {
+        VALUE_OMITTED
+    } else {
+        s
+    }
+}
+
 /// The last cause of a capped Status: how many errors were left out.
 pub fn more_errors_cause(more: usize) -> Cause {
     Cause {
@@ -196,5 +206,7 @@ mod tests {
         assert_eq!(cli_warnings(std::slice::from_ref(&long), 0), [long]);
         assert_eq!(clip("short", 256), "short");
         assert_eq!(more_warnings_text(1), "… and 1 more warning");
+        assert_eq!(echoed("osm-mesh-config"), "osm-mesh-config");
+        assert_eq!(echoed(&"n".repeat(MAX_ECHOED_VALUE_BYTES + 1)), VALUE_OMITTED);
     }
 }
