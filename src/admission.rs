@@ -430,8 +430,8 @@ fn kind_mismatch(req: &AdmissionRequest<DynamicObject>, which: &str, object: Opt
     }
     Some(format!(
         "the AdmissionReview's request.{which} is {:?} {:?}, but request.kind is {:?} {:?}",
-        api_version.unwrap_or(""),
-        kind.unwrap_or(""),
+        field::bounds::echoed(api_version.unwrap_or("")),
+        field::bounds::echoed(kind.unwrap_or("")),
         if req.kind.group.is_empty() {
             req.kind.version.clone()
         } else {
@@ -503,7 +503,8 @@ fn answer_from(route: Route, name: &str, outcome: validate::Outcome) -> Answer {
             Verdict::Allowed
         },
         denied_fields: outcome.errors.iter().map(|e| e.field.clone()).collect(),
-        warnings: outcome.warnings,
+        // At most what the apiserver passes on whole (it cuts and drops beyond 4096 runes).
+        warnings: field::bounds::webhook_warnings(&outcome.warnings, outcome.more_warnings),
         status,
     }
 }
@@ -583,24 +584,30 @@ fn meshconfig(
 const DELETE_FORBIDDEN: &str = "OSM falls back to zero-valued defaults (all booleans false, empty strings and lists) \
      without it; edit it instead (deletion is refused because the webhook runs with --protect-delete)";
 
+/// The object's name, as echoed in answers and logs: a name longer than any valid one (which
+/// only a client other than the apiserver can send) is `<value omitted>`.
 fn request_name<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a Value>) -> &'a str {
-    if !req.name.is_empty() {
-        return &req.name;
-    }
-    object
-        .and_then(|o| o.pointer("/metadata/name"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
+    let name = if req.name.is_empty() {
+        object
+            .and_then(|o| o.pointer("/metadata/name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    } else {
+        &req.name
+    };
+    field::bounds::echoed(name)
 }
 
+/// The object's namespace, bounded as [`request_name`].
 fn request_namespace<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a Value>) -> &'a str {
-    match req.namespace.as_deref() {
+    let namespace = match req.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns,
         _ => object
             .and_then(|o| o.pointer("/metadata/namespace"))
             .and_then(Value::as_str)
             .unwrap_or(""),
-    }
+    };
+    field::bounds::echoed(namespace)
 }
 
 /// Our `metav1.Status` as kube-rs' type (the response's `status`).

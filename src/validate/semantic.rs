@@ -47,34 +47,16 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
                 unchanged,
             );
         }
-        (Kind::TracingPort, Value::Number(_)) => {
-            if let Some(p) = int(v)
-                && !(0..=i64::from(i16::MAX)).contains(&p)
-            {
-                w.push(
-                    FieldError::invalid(path, p, "must be between 0 and 32767, inclusive"),
-                    unchanged,
-                );
-            }
-        }
-        (Kind::CertKeyBitSize, Value::Number(_)) => {
-            if let Some(b) = int(v)
-                && !(2048..=4096).contains(&b)
-            {
-                w.push(
-                    FieldError::invalid(path, b, "must be between 2048 and 4096, inclusive"),
-                    unchanged,
-                );
-            }
-        }
-        (Kind::NonNegative, Value::Number(_)) => {
-            if let Some(c) = int(v)
-                && c < 0
-            {
-                w.push(
-                    FieldError::invalid(path, c, "must be greater than or equal to 0"),
-                    unchanged,
-                );
+        (Kind::TracingPort | Kind::CertKeyBitSize | Kind::NonNegative, Value::Number(_)) => {
+            if let (Some(x), Some((lo, hi))) = (int(v), n.kind.int_bounds()) {
+                let detail = match (lo, hi) {
+                    (Some(lo), Some(hi)) if !(lo..=hi).contains(&x) => Some(inclusive_range(lo, hi)),
+                    (Some(lo), None) if x < lo => Some(format!("must be greater than or equal to {lo}")),
+                    _ => None,
+                };
+                if let Some(d) = detail {
+                    w.push(FieldError::invalid(path, x, d), unchanged);
+                }
             }
         }
         (Kind::SecretName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_subdomain_errors, unchanged),
@@ -87,6 +69,11 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
         (Kind::ExtAuthz, Value::Object(_)) => ext_authz(w, &path, v, unchanged),
         _ => {}
     }
+}
+
+/// apimachinery's `InclusiveRangeError`, the detail of every bounds rule here and in `configmap`.
+pub(crate) fn inclusive_range(lo: i64, hi: i64) -> String {
+    format!("must be between {lo} and {hi}, inclusive")
 }
 
 /// Rules on a list; `clean[i]` says whether item `i` passed the CRD layer.
@@ -337,10 +324,12 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
     let (Some(min_rank), Some(max_rank)) = (rank(&min), rank(&max)) else {
         return;
     };
-    let both_unchanged = unchanged
-        || (old.is_some()
-            && get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min)
-            && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    // Each rule ratchets on the fields it reads: the maximum's own rule on the maximum alone,
+    // the ordering rule on both.
+    let max_unchanged =
+        unchanged || (old.is_some() && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    let both_unchanged =
+        max_unchanged && (unchanged || get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min));
     if max == "TLSv1_0" || max == "TLSv1_1" {
         w.push(
             FieldError::not_supported(
@@ -348,7 +337,7 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
                 max.as_str(),
                 &["TLS_AUTO", "TLSv1_2", "TLSv1_3"],
             ),
-            both_unchanged,
+            max_unchanged,
         );
     }
     // TLS_AUTO (rank 0) leaves the choice to Envoy: nothing to compare.
