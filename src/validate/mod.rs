@@ -395,27 +395,28 @@ impl<'s> Walk<'s> {
     }
 }
 
-/// The path of the shallowest field named `name` (ignoring case) anywhere under `n` (at `path`):
-/// a field put at the wrong level, such as `spec.tracing` for `spec.observability.tracing`.
+/// The path of the one field named `name` (ignoring case) anywhere under `n` (at `path`): a field
+/// put at the wrong level, such as `spec.tracing` for `spec.observability.tracing`. A name several
+/// fields share (`enable`, `port`) suggests nothing rather than a guess.
 fn find_field(n: &Node, path: &str, name: &str) -> Option<String> {
-    let mut level: Vec<(String, &Node)> = vec![(path.to_owned(), n)];
-    while !level.is_empty() {
-        let mut next = Vec::new();
-        for (p, node) in level {
-            for (k, child) in &node.props {
-                let child_path = format!("{p}.{k}");
-                if k.eq_ignore_ascii_case(name) {
-                    return Some(child_path);
+    let mut found = None;
+    let mut stack: Vec<(String, &Node)> = vec![(path.to_owned(), n)];
+    while let Some((p, node)) = stack.pop() {
+        for (k, child) in &node.props {
+            let child_path = format!("{p}.{k}");
+            if k.eq_ignore_ascii_case(name) {
+                if found.is_some() {
+                    return None;
                 }
-                next.push((child_path, child));
+                found = Some(child_path.clone());
             }
-            if let Some(items) = &node.items {
-                next.push((format!("{p}[*]"), items));
-            }
+            stack.push((child_path, child));
         }
-        level = next;
+        if let Some(items) = &node.items {
+            stack.push((format!("{p}[*]"), items));
+        }
     }
-    None
+    found
 }
 
 /// Shortens a warning to [`MAX_WARNING_LEN`] characters, marking the cut.
