@@ -359,7 +359,7 @@ fn rejects_a_kind_typo_suggesting_the_kind_meant() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains(
-            r#"error: -: kind "Meshconfig" is not a kind of config.openservicemesh.io; did you mean "MeshConfig"?"#
+            r#"error: -: kind "Meshconfig" is not a kind of config.openservicemesh.io ("MeshConfig", "MeshRootCertificate"); did you mean "MeshConfig"?"#
         ),
         "{}",
         text(&out.stderr)
@@ -370,7 +370,7 @@ fn rejects_a_kind_typo_suggesting_the_kind_meant() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains(r#"kind "Configmap": did you mean "ConfigMap"?"#),
+        text(&out.stderr).contains(r#"error: -: unknown kind "Configmap"; did you mean "ConfigMap"?"#),
         "{}",
         text(&out.stderr)
     );

@@ -405,19 +405,24 @@ fn other_kind(source: &str, kind: &str, api_version: &str, name: &str) -> Result
         eprintln!("note: {source}: skipped {kind} {name:?}: not a {KIND}");
         return Ok(());
     }
-    let meant = validate::closest(kind, [KIND, CONFIGMAP_KIND]).filter(|k| !in_group || *k == KIND);
-    match (in_group, meant) {
-        (true, _) => Err(format!(
-            "{source}: kind {} is not a kind of {GROUP}; did you mean {}? (kinds are case-sensitive)",
+    let meant = validate::closest(kind, [KIND, CONFIGMAP_KIND]);
+    let did_you_mean = |k: &str| format!("; did you mean {}? (kinds are case-sensitive)", go_quote(k));
+    if in_group {
+        // OSM serves nothing else in its group: this is a mistake, not someone else's object.
+        let known: Vec<String> = std::iter::once(KIND)
+            .chain(OTHER_KINDS.iter().copied())
+            .map(go_quote)
+            .collect();
+        return Err(format!(
+            "{source}: kind {} is not a kind of {GROUP} ({}){}",
             go_quote(kind),
-            go_quote(KIND)
-        )),
-        (false, Some(k)) => Err(format!(
-            "{source}: kind {}: did you mean {}? (kinds are case-sensitive)",
-            go_quote(kind),
-            go_quote(k)
-        )),
-        (false, None) => {
+            known.join(", "),
+            meant.filter(|k| *k == KIND).map(did_you_mean).unwrap_or_default()
+        ));
+    }
+    match meant {
+        Some(k) => Err(format!("{source}: unknown kind {}{}", go_quote(kind), did_you_mean(k))),
+        None => {
             eprintln!("note: {source}: skipped {kind} {name:?}: not a {KIND}");
             Ok(())
         }
