@@ -15,11 +15,8 @@ use super::UnknownKeysArg;
 use crate::field::{ErrorType, FieldError, Status, go_quote};
 use crate::schema::configmap::{CONFIGMAP_KIND, CONFIGMAP_NAME};
 use crate::schema::{ApiVersion, GROUP, KIND, OTHER_KINDS, Release, Schema};
+use crate::server::APISERVER_MAX_REQUEST_BYTES;
 use crate::validate::{self, UnknownFields, UnknownKeys};
-
-/// kube-apiserver's limit on a request body (`MaxRequestBodyBytes`): larger objects are refused
-/// before any validation.
-pub const APISERVER_MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -439,7 +436,8 @@ fn too_large(source: &str, name: &str, doc: &Value) -> Option<Checked> {
         status: Some(Status::request_entity_too_large(APISERVER_MAX_REQUEST_BYTES)),
         warnings: Vec::new(),
         hints: vec![format!(
-            "{source}: the object is {size} bytes as JSON; kube-apiserver refuses request bodies over 3 MiB ({APISERVER_MAX_REQUEST_BYTES} bytes) before validating anything"
+            "{source}: the object is {size} bytes as JSON; kube-apiserver refuses request bodies over {} MiB ({APISERVER_MAX_REQUEST_BYTES} bytes) before validating anything",
+            APISERVER_MAX_REQUEST_BYTES >> 20
         )],
     })
 }
