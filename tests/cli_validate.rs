@@ -634,3 +634,22 @@ fn prints_the_json_schema_per_release_and_version() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("OSM 0.9 does not serve MeshConfig v1alpha2"));
 }
+
+#[test]
+fn accepts_a_reader_that_closes_the_pipe_early() {
+    // `validate … | head`: more output than a pipe buffers, and nobody reading it.
+    let doc = format!("{MC_HEAD}---\n");
+    let input = doc.repeat(600);
+    let mut child = Command::new(BIN)
+        .args(["validate", "-o", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    drop(child.stdout.take());
+    let _ = child.stdin.take().expect("stdin").write_all(input.as_bytes());
+    let out = child.wait_with_output().expect("binary ends");
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -5,7 +5,7 @@
 //! invalid (or refused as the apiserver would refuse it), 2 some input unusable or nothing to
 //! validate.
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -184,17 +184,18 @@ fn print_results(results: &[Checked], output: Output) {
             eprintln!("hint: {h}");
         }
     }
+    // Written, not println!'d: `validate … | head` closes the pipe early, which must not panic.
+    let mut out = std::io::stdout().lock();
     match output {
         Output::Text => {
             for c in results {
-                match &c.status {
-                    Some(status) => {
-                        if many {
-                            println!("{}:", c.source);
-                        }
-                        print!("{}", status.kubectl_message());
-                    }
-                    None => println!("{} valid ({})", c.resource, c.source),
+                let written = match &c.status {
+                    Some(status) if many => write!(out, "{}:\n{}", c.source, status.kubectl_message()),
+                    Some(status) => write!(out, "{}", status.kubectl_message()),
+                    None => writeln!(out, "{} valid ({})", c.resource, c.source),
+                };
+                if written.is_err() {
+                    return;
                 }
             }
         }
@@ -212,7 +213,7 @@ fn print_results(results: &[Checked], output: Output) {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&docs).unwrap_or_default());
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&docs).unwrap_or_default());
         }
     }
 }
