@@ -157,9 +157,13 @@ pub fn run(a: ValidateArgs) -> ExitCode {
     };
     if results.is_empty() && !unusable {
         // A gate that validated nothing must not pass.
+        let named: Vec<&str> = inputs
+            .iter()
+            .map(|f| if f == "-" { "standard input" } else { f.as_str() })
+            .collect();
         eprintln!(
             "error: nothing validated: no {KIND} and no {CONFIGMAP_NAME} ConfigMap in {}",
-            inputs.join(", ")
+            named.join(", ")
         );
         unusable = true;
     }
