@@ -408,6 +408,12 @@ fn rejects_input_with_nothing_to_validate_with_exit_2() {
             text(&out.stderr)
         );
     }
+    let out = run(&["validate", "-"], Some(""));
+    assert!(
+        text(&out.stderr).contains("ConfigMap in standard input"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run(
         &["validate", "-"],
         Some("metadata:\n  name: osm-mesh-config\nspec: {}\n"),
