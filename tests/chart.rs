@@ -1748,3 +1748,16 @@ fn rejects_a_grace_period_the_drain_does_not_fit_in() {
     );
     render(&["--set", "terminationGracePeriodSeconds=26"]);
 }
+
+#[test]
+fn rejects_log_levels_the_binary_refuses_and_accepts_those_it_takes() {
+    // The values schema accepts exactly what `serve --log-level` parses (levels, target=level).
+    // helm --set splits on unescaped commas.
+    for bad in ["warning", "verbose", "info\\,foo=loud"] {
+        assert_refused(KUBE_LATEST, &["--set", &format!("server.logLevel={bad}")], "logLevel");
+    }
+    for good in ["debug", "WARN", "info\\,meshconfig_webhook=debug"] {
+        let m = render(&["--set", &format!("server.logLevel={good}")]);
+        assert_eq!(flag_value(&m.args(), "--log-level"), good.replace('\\', ""));
+    }
+}
