@@ -148,7 +148,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(server::serve(config, shutdown_signal())) {
+    // Handlers are installed before the server says it serves: a signal right after that must
+    // drain, not kill the process with the default action.
+    let shutdown = {
+        let _runtime = runtime.enter();
+        shutdown_signal()
+    };
+    match runtime.block_on(server::serve(config, shutdown)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!(error = %e, "cannot start the webhook");
@@ -172,29 +178,36 @@ fn init_logging(format: LogFormat, level: &str) -> Result<(), String> {
     result.map_err(|e| e.to_string())
 }
 
-/// Resolves on SIGTERM (what the kubelet sends) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
+/// Resolves on SIGTERM (what the kubelet sends) or SIGINT (Ctrl-C). The handlers are installed
+/// when this is called (inside the runtime), not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let streams = {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => {
-                let name = tokio::select! {
-                    _ = term.recv() => "SIGTERM",
-                    _ = int.recv() => "SIGINT",
-                };
-                info!(signal = name, "received a shutdown signal");
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-                info!(signal = "SIGINT", "received a shutdown signal");
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            match streams {
+                (Ok(mut term), Ok(mut int)) => {
+                    let name = tokio::select! {
+                        _ = term.recv() => "SIGTERM",
+                        _ = int.recv() => "SIGINT",
+                    };
+                    info!(signal = name, "received a shutdown signal");
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    info!(signal = "SIGINT", "received a shutdown signal");
+                }
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        info!(signal = "Ctrl-C", "received a shutdown signal");
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            info!(signal = "Ctrl-C", "received a shutdown signal");
+        }
     }
 }
 
