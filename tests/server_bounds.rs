@@ -204,3 +204,35 @@ async fn futures_join(tasks: Vec<tokio::task::JoinHandle<u16>>) -> Vec<u16> {
     }
     out
 }
+
+#[tokio::test]
+async fn answers_a_small_review_while_a_large_one_is_decided() {
+    // The large review runs on a review thread holding most of the review memory; the runtime
+    // and the reserve stay free, so the apiserver's usual review is answered meanwhile.
+    let large = long_list("outboundPortExclusionList", json!(0), 1_500_000).to_string();
+    let small = support::review(V1, "CREATE", Some(&meshconfig_v1_2()), None);
+    let wh = Webhook::start(&[]);
+    let client = wh.client();
+    let url = wh.url("/validate");
+    let started = Instant::now();
+    let big = tokio::spawn(async move {
+        let r = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(large)
+            .send()
+            .await
+            .expect("POST /validate");
+        let status = r.status().as_u16();
+        let _ = r.bytes().await;
+        (status, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (status, body) = wh.review(&small).await;
+    let small_done = started.elapsed();
+    assert_eq!((status, &body["response"]["allowed"]), (200, &json!(true)), "{body}");
+    let (big_status, big_done) = big.await.expect("large review");
+    assert_eq!(big_status, 200);
+    eprintln!("small review answered after {small_done:?}, the 3 MB one after {big_done:?}");
+    assert!(small_done < big_done, "the small review waited for the large one");
+}
