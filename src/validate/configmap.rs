@@ -317,9 +317,14 @@ fn suggest(unknown: &str) -> Option<&'static str> {
     let u = unknown.to_ascii_lowercase();
     let mut best: Option<(usize, &'static str)> = None;
     for d in KEYS {
-        let dist = osa_distance(u.as_bytes(), d.key.as_bytes());
         let shorter = u.len().min(d.key.len());
         let limit = (shorter / 3).max(2);
+        // The distance is at least the difference in length: a key far longer than any known
+        // one (a 3 MB key costs 100 M steps per comparison) cannot be close.
+        if u.len().abs_diff(d.key.len()) > limit {
+            continue;
+        }
+        let dist = osa_distance(u.as_bytes(), d.key.as_bytes());
         if dist <= limit && dist < shorter && best.is_none_or(|(b, _)| dist < b) {
             best = Some((dist, d.key));
         }
