@@ -243,18 +243,18 @@ impl<'a> Split<'a> {
             #[serde(borrow, default, rename = "oldObject")]
             old_object: Option<&'a RawValue>,
         }
-        /// What identifies an object; `metadata: null` stays `Some(Null)` as in a `Value`.
+        /// What identifies an object; `metadata: null` stays `Some("null")`, as in a `Value`.
         #[derive(Deserialize)]
-        struct Head {
+        struct Head<'a> {
             #[serde(default, rename = "apiVersion")]
             api_version: Option<Value>,
             #[serde(default)]
             kind: Option<Value>,
-            #[serde(default, deserialize_with = "present")]
-            metadata: Option<Value>,
+            #[serde(default, borrow, deserialize_with = "present")]
+            metadata: Option<&'a RawValue>,
         }
-        fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-            Value::deserialize(d).map(Some)
+        fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+            <&RawValue>::deserialize(d).map(Some)
         }
 
         let review: Review<'a> = serde_json::from_slice(body).ok()?;
@@ -290,14 +290,23 @@ impl<'a> Split<'a> {
                 }
                 let head: Head = serde_json::from_str(text).ok()?;
                 let mut map = serde_json::Map::new();
-                for (key, value) in [
-                    ("apiVersion", head.api_version),
-                    ("kind", head.kind),
-                    ("metadata", head.metadata),
-                ] {
+                for (key, value) in [("apiVersion", head.api_version), ("kind", head.kind)] {
                     if let Some(v) = value {
                         map.insert(key.to_owned(), v);
                     }
+                }
+                // The general path's test (metadata decodes as an ObjectMeta), straight from the
+                // text: no tree of managedFields is built. Name and namespace are all a
+                // decision reads of it.
+                if let Some(text) = head.metadata {
+                    let meta: ObjectMeta = serde_json::from_str(text.get()).ok()?;
+                    let mut m = serde_json::Map::new();
+                    for (key, value) in [("name", meta.name), ("namespace", meta.namespace)] {
+                        if let Some(v) = value {
+                            m.insert(key.to_owned(), Value::String(v));
+                        }
+                    }
+                    map.insert("metadata".to_owned(), Value::Object(m));
                 }
                 Some(Value::Object(map))
             }
@@ -309,7 +318,7 @@ impl<'a> Split<'a> {
             Some(Value::Object(o)) => o.get("metadata").is_none_or(|m| ObjectMeta::deserialize(m).is_ok()),
             Some(_) => false,
         };
-        if !decodes(object.as_ref()) || !decodes(old_head.as_ref()) {
+        if !decodes(object.as_ref()) {
             return None;
         }
         let text = old_head.as_ref().and(old);
