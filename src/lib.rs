@@ -10,6 +10,7 @@ pub mod admission;
 pub mod certs;
 pub mod cli;
 pub mod field;
+pub mod policy;
 pub mod schema;
 pub mod server;
 pub mod validate;

@@ -15,18 +15,13 @@ const ONE_HOUR_NS: i64 = 3_600_000_000_000;
 pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) {
     let path = w.path.clone();
     match (n.kind, v) {
-        (Kind::ServiceCertDuration, Value::String(s)) => {
-            duration(&mut w.findings, DurationRule::ServiceCert, &path, s, unchanged);
-        }
-        (Kind::GatewayCertDuration, Value::String(s)) => {
-            duration(&mut w.findings, DurationRule::Positive, &path, s, unchanged);
-        }
-        (Kind::ExtAuthzTimeout, Value::String(s)) => {
-            duration(&mut w.findings, DurationRule::NonNegative, &path, s, unchanged);
-        }
-        (Kind::ResyncInterval, Value::String(s)) => {
-            let floor_ns = w.schema.id.release.resync_floor_ns();
-            duration(&mut w.findings, DurationRule::Resync { floor_ns }, &path, s, unchanged);
+        (
+            Kind::ServiceCertDuration | Kind::GatewayCertDuration | Kind::ExtAuthzTimeout | Kind::ResyncInterval,
+            Value::String(s),
+        ) => {
+            if let Some(rule) = DurationRule::of(n.kind, w.schema.id.release) {
+                duration(&mut w.findings, rule, &path, s, unchanged);
+            }
         }
         (Kind::OsmLogLevel, Value::String(s)) if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) => {
             w.push(FieldError::not_supported(path, s.as_str(), OSM_LOG_LEVELS), unchanged);
@@ -42,39 +37,13 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
             }
         }
         (Kind::UrlPath, Value::String(s)) if !s.is_empty() && !s.starts_with('/') => {
-            w.push(
-                FieldError::invalid(path, s.as_str(), "must be an absolute path"),
-                unchanged,
-            );
+            w.push(FieldError::invalid(path, s.as_str(), URL_PATH_DETAIL), unchanged);
         }
-        (Kind::TracingPort, Value::Number(_)) => {
-            if let Some(p) = int(v)
-                && !(0..=i64::from(i16::MAX)).contains(&p)
+        (Kind::TracingPort | Kind::CertKeyBitSize | Kind::NonNegative, Value::Number(_)) => {
+            if let (Some(i), Some(b)) = (int(v), IntBounds::of(n.kind))
+                && !b.contains(i)
             {
-                w.push(
-                    FieldError::invalid(path, p, "must be between 0 and 32767, inclusive"),
-                    unchanged,
-                );
-            }
-        }
-        (Kind::CertKeyBitSize, Value::Number(_)) => {
-            if let Some(b) = int(v)
-                && !(2048..=4096).contains(&b)
-            {
-                w.push(
-                    FieldError::invalid(path, b, "must be between 2048 and 4096, inclusive"),
-                    unchanged,
-                );
-            }
-        }
-        (Kind::NonNegative, Value::Number(_)) => {
-            if let Some(c) = int(v)
-                && c < 0
-            {
-                w.push(
-                    FieldError::invalid(path, c, "must be greater than or equal to 0"),
-                    unchanged,
-                );
+                w.push(FieldError::invalid(path, i, b.detail), unchanged);
             }
         }
         (Kind::SecretName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_subdomain_errors, unchanged),
@@ -146,10 +115,10 @@ pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], un
             });
             // Only the first name is used, as the certificate's common name (at most 64 bytes).
             if let Some(first) = items.first().and_then(Value::as_str)
-                && first.len() > 64
+                && first.len() > COMMON_NAME_MAX_BYTES
             {
                 w.push(
-                    FieldError::invalid(item_path(0), first, names::max_len_error(64)),
+                    FieldError::invalid(item_path(0), first, names::max_len_error(COMMON_NAME_MAX_BYTES)),
                     unchanged,
                 );
             }
@@ -201,35 +170,84 @@ pub(crate) enum DurationRule {
     Resync { floor_ns: i64 },
 }
 
+impl DurationRule {
+    /// The lower bound in nanoseconds, whether it is inclusive, and the detail when it is not met.
+    /// The admission policy generator reads the same bound.
+    pub(crate) fn lower_bound(self) -> (i64, bool, &'static str) {
+        match self {
+            Self::ServiceCert => (TWO_MINUTES_NS, true, "must be greater than or equal to 2m0s"),
+            Self::Positive => (0, false, "must be greater than 0s"),
+            Self::NonNegative | Self::Resync { .. } => (0, true, "must be greater than or equal to 0s"),
+        }
+    }
+
+    /// The rule of a duration kind, or `None` for other kinds.
+    pub(crate) fn of(kind: Kind, release: Release) -> Option<Self> {
+        match kind {
+            Kind::ServiceCertDuration => Some(Self::ServiceCert),
+            Kind::GatewayCertDuration => Some(Self::Positive),
+            Kind::ExtAuthzTimeout => Some(Self::NonNegative),
+            Kind::ResyncInterval => Some(Self::Resync {
+                floor_ns: release.resync_floor_ns(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Inclusive bounds of an integer kind and the detail when a value is outside them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IntBounds {
+    pub(crate) min: i64,
+    pub(crate) max: Option<i64>,
+    pub(crate) detail: &'static str,
+}
+
+impl IntBounds {
+    pub(crate) fn of(kind: Kind) -> Option<Self> {
+        let (min, max, detail) = match kind {
+            // OSM decodes the tracing port as int16.
+            Kind::TracingPort => (0, Some(i64::from(i16::MAX)), "must be between 0 and 32767, inclusive"),
+            Kind::CertKeyBitSize => (2048, Some(4096), "must be between 2048 and 4096, inclusive"),
+            Kind::NonNegative => (0, None, "must be greater than or equal to 0"),
+            _ => return None,
+        };
+        Some(Self { min, max, detail })
+    }
+
+    fn contains(self, i: i64) -> bool {
+        i >= self.min && self.max.is_none_or(|m| i <= m)
+    }
+}
+
+/// Keys an enabled ext-authz filter needs (non-empty).
+pub(crate) const EXT_AUTHZ_REQUIRED: [&str; 3] = ["address", "port", "statPrefix"];
+pub(crate) const EXT_AUTHZ_DETAIL: &str = "required when enable is true";
+pub(crate) const URL_PATH_DETAIL: &str = "must be an absolute path";
+/// Maximum TLS versions OSM's control plane can talk to (it requires TLS ≥ 1.2 from sidecars).
+pub(crate) const TLS_MAX_SUPPORTED: &[&str] = &["TLS_AUTO", "TLSv1_2", "TLSv1_3"];
+/// The first ingress-gateway SAN becomes the certificate's common name: at most 64 bytes.
+pub(crate) const COMMON_NAME_MAX_BYTES: usize = 64;
+
 /// Parses `s` as Go's `time.ParseDuration` and applies `rule`.
 pub(crate) fn duration(f: &mut Findings, rule: DurationRule, path: &str, s: &str, unchanged: bool) {
     let ns = match duration::parse(s) {
         Ok(ns) => ns,
         Err(e) => return f.push(FieldError::invalid(path, s, e), unchanged),
     };
-    let detail = match rule {
-        DurationRule::ServiceCert if ns < TWO_MINUTES_NS => Some("must be greater than or equal to 2m0s"),
-        DurationRule::ServiceCert if ns < ONE_HOUR_NS => {
-            f.warn(format!(
-                "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
-            ));
-            None
-        }
-        DurationRule::Positive if ns <= 0 => Some("must be greater than 0s"),
-        DurationRule::NonNegative | DurationRule::Resync { .. } if ns < 0 => {
-            Some("must be greater than or equal to 0s")
-        }
-        DurationRule::Resync { floor_ns } if ns > 0 && ns < floor_ns => {
-            f.warn(format!(
-                "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
-                duration::format(floor_ns)
-            ));
-            None
-        }
-        _ => None,
-    };
-    if let Some(d) = detail {
-        f.push(FieldError::invalid(path, s, d), unchanged);
+    let (bound, inclusive, detail) = rule.lower_bound();
+    if ns < bound || (!inclusive && ns == bound) {
+        return f.push(FieldError::invalid(path, s, detail), unchanged);
+    }
+    match rule {
+        DurationRule::ServiceCert if ns < ONE_HOUR_NS => f.warn(format!(
+            "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
+        )),
+        DurationRule::Resync { floor_ns } if ns > 0 && ns < floor_ns => f.warn(format!(
+            "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
+            duration::format(floor_ns)
+        )),
+        _ => {}
     }
 }
 
@@ -245,7 +263,7 @@ pub(crate) fn host(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
 /// A URL path; empty means OSM's default.
 pub(crate) fn url_path(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
     if !s.is_empty() && !s.starts_with('/') {
-        f.push(FieldError::invalid(path, s, "must be an absolute path"), unchanged);
+        f.push(FieldError::invalid(path, s, URL_PATH_DETAIL), unchanged);
     }
 }
 
@@ -343,11 +361,7 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
             && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
     if max == "TLSv1_0" || max == "TLSv1_1" {
         w.push(
-            FieldError::not_supported(
-                format!("{path}.tlsMaxProtocolVersion"),
-                max.as_str(),
-                &["TLS_AUTO", "TLSv1_2", "TLSv1_3"],
-            ),
+            FieldError::not_supported(format!("{path}.tlsMaxProtocolVersion"), max.as_str(), TLS_MAX_SUPPORTED),
             both_unchanged,
         );
     }
@@ -377,7 +391,7 @@ fn ext_authz(w: &mut Walk, path: &str, v: &Value, unchanged: bool) {
     if v.get("enable") != Some(&Value::Bool(true)) {
         return;
     }
-    for key in ["address", "port", "statPrefix"] {
+    for key in EXT_AUTHZ_REQUIRED {
         let missing = match v.get(key) {
             None | Some(Value::Null) => true,
             Some(Value::String(s)) => s.is_empty(),
@@ -385,7 +399,7 @@ fn ext_authz(w: &mut Walk, path: &str, v: &Value, unchanged: bool) {
         };
         if missing {
             w.push(
-                FieldError::required(format!("{path}.{key}"), "required when enable is true"),
+                FieldError::required(format!("{path}.{key}"), EXT_AUTHZ_DETAIL),
                 unchanged,
             );
         }

@@ -1,0 +1,245 @@
+//! The webhook's semantic rules as a ValidatingAdmissionPolicy: CEL generated from the schema
+//! table (`schema::meshconfig`) and the per-kind rules (`rules`, beside `validate::semantic`),
+//! evaluated inside the apiserver. What CEL cannot say the same way is in `differences`.
+//!
+//! The CRD's own constraints need no policy: the apiserver checks them before admission.
+
+mod cel;
+pub mod differences;
+mod rules;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Value, json};
+
+use crate::schema::{FIELDS, GROUP, Release, SchemaId};
+use rules::{Env, Ratchet};
+
+/// A Kubernetes minor version the policy targets (1.30 or later: VAP v1 is GA from 1.30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KubeVersion {
+    pub minor: u32,
+}
+
+impl KubeVersion {
+    pub const MIN: KubeVersion = KubeVersion { minor: 30 };
+
+    /// A library the apiserver introduced in 1.N is offered to *new* expressions from 1.N+1
+    /// (the CEL environment follows the compatibility version, one minor behind): the IP/CIDR
+    /// library came in 1.30, so policies may use it from 1.31.
+    pub fn has_ip_cidr(self) -> bool {
+        self.minor >= 31
+    }
+}
+
+impl fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "1.{}", self.minor)
+    }
+}
+
+impl FromStr for KubeVersion {
+    type Err = String;
+
+    /// `1.31`, `v1.31` or `1.31.2`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().trim_start_matches('v');
+        let mut parts = t.split('.');
+        let minor = match (parts.next(), parts.next().map(str::parse::<u32>)) {
+            (Some("1"), Some(Ok(minor))) => minor,
+            _ => return Err(format!("invalid Kubernetes version {s:?}: expected 1.MINOR, e.g. 1.31")),
+        };
+        if parts.next().is_some_and(|p| p.parse::<u32>().is_err()) {
+            return Err(format!("invalid Kubernetes version {s:?}: expected 1.MINOR, e.g. 1.31"));
+        }
+        let v = KubeVersion { minor };
+        if v < Self::MIN {
+            return Err(format!(
+                "Kubernetes {v} has no admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy: it is GA from {}",
+                Self::MIN
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub release: Release,
+    pub kube: KubeVersion,
+    pub mesh_namespace: String,
+}
+
+/// One validation of the policy.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// The field the rule reads (`spec.…`).
+    pub path: String,
+    pub expression: String,
+    pub message_expression: String,
+}
+
+/// The policy's name for a release line (also the binding's).
+pub fn policy_name(release: Release) -> String {
+    format!("meshconfig-osm-{release}")
+}
+
+/// Rows of the release's schemas with a denying rule, sorted by field path like the webhook's
+/// errors, and their variables (`name`, optional value at the path).
+pub fn validations(release: Release, kube: KubeVersion) -> (Vec<(String, String)>, Vec<Validation>) {
+    let mask = SchemaId::ALL
+        .iter()
+        .filter(|id| id.release == release)
+        .fold(0u16, |m, id| m | id.bit());
+    let env = Env {
+        ip_cidr: kube.has_ip_cidr(),
+        release,
+    };
+    let mut variables = Vec::new();
+    let mut out = Vec::new();
+    let mut rows: Vec<_> = FIELDS
+        .iter()
+        .filter(|f| f.schemas & mask != 0 && !f.path.ends_with("[]"))
+        .collect();
+    rows.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    for f in rows {
+        let segments: Vec<&str> = std::iter::once("spec").chain(f.path.split('.')).collect();
+        let var = segments[1..].join("_");
+        let path = segments.join(".");
+        let mut ctx = rules::Ctx {
+            env,
+            path: &path,
+            var: &var,
+            variables: Vec::new(),
+        };
+        let checks = rules::checks(f.kind, &mut ctx);
+        if checks.is_empty() {
+            continue;
+        }
+        variables.push((var.clone(), optional_path("object", &segments)));
+        variables.append(&mut ctx.variables);
+        let ratchet = match rules::ratchet(f.kind) {
+            Ratchet::Own => format!("{} == variables.{var}", optional_path("oldObject", &segments)),
+            Ratchet::Children(keys) => keys
+                .iter()
+                .map(|k| {
+                    let child: Vec<&str> = segments.iter().copied().chain(std::iter::once(*k)).collect();
+                    format!(
+                        "{} == {}",
+                        optional_path("oldObject", &child),
+                        optional_path("object", &child)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" && "),
+        };
+        for c in checks {
+            out.push(Validation {
+                path: path.clone(),
+                // Absent values have nothing to check; on UPDATE an unchanged value is not
+                // checked again (ratcheting, as the webhook does).
+                expression: format!(
+                    "!variables.{var}.hasValue() || (oldObject != null && {ratchet}) || ({})",
+                    c.condition
+                ),
+                message_expression: c.message,
+            });
+        }
+    }
+    (variables, out)
+}
+
+/// `root.?a.?b`: an optional that is empty when any segment is missing.
+fn optional_path(root: &str, segments: &[&str]) -> String {
+    let mut s = root.to_owned();
+    for seg in segments {
+        s.push_str(".?");
+        s.push_str(seg);
+    }
+    s
+}
+
+/// The ValidatingAdmissionPolicy and its binding.
+pub fn documents(o: &Options) -> [Value; 2] {
+    let name = policy_name(o.release);
+    let (variables, validations) = validations(o.release, o.kube);
+    let variables: Vec<Value> = variables
+        .into_iter()
+        .map(|(name, expression)| json!({"name": name, "expression": expression}))
+        .collect();
+    let validations: Vec<Value> = validations
+        .into_iter()
+        .map(|v| {
+            json!({
+                "expression": v.expression,
+                "messageExpression": v.message_expression,
+                "reason": "Invalid",
+            })
+        })
+        .collect();
+    let labels = json!({
+        "app.kubernetes.io/name": "meshconfig-webhook",
+        "meshconfig-webhook/osm-release": o.release.as_str(),
+        "meshconfig-webhook/kubernetes-version": o.kube.to_string(),
+    });
+    let policy = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {
+                "resourceRules": [{
+                    "apiGroups": [GROUP],
+                    "apiVersions": ["*"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["meshconfigs"],
+                }],
+            },
+            "variables": variables,
+            "validations": validations,
+        },
+    });
+    let binding = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "policyName": name,
+            "validationActions": ["Deny"],
+            "matchResources": {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": o.mesh_namespace},
+                },
+            },
+        },
+    });
+    [policy, binding]
+}
+
+/// Both documents as multi-document YAML.
+pub fn to_yaml(o: &Options) -> Result<String, String> {
+    let [policy, binding] = documents(o);
+    let mut out = String::new();
+    for doc in [policy, binding] {
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(&doc).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_versions_parse_and_start_at_1_30() {
+        assert_eq!("1.31".parse::<KubeVersion>(), Ok(KubeVersion { minor: 31 }));
+        assert_eq!("v1.30.2".parse::<KubeVersion>(), Ok(KubeVersion { minor: 30 }));
+        assert!("1.29".parse::<KubeVersion>().unwrap_err().contains("GA from 1.30"));
+        assert!("2.0".parse::<KubeVersion>().is_err());
+        assert!("1.x".parse::<KubeVersion>().is_err());
+    }
+}
