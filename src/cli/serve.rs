@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::UnknownKeysArg;
 use crate::admission::Policy;
@@ -148,7 +148,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(server::serve(config, shutdown_signal())) {
+    // Handlers are installed before the server starts, so a signal sent as soon as it reports
+    // that it serves is never missed (the default action would kill it without a drain).
+    let shutdown = {
+        let _context = runtime.enter();
+        shutdown_signal()
+    };
+    match runtime.block_on(server::serve(config, shutdown)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!(error = %e, "cannot start the webhook");
@@ -172,29 +178,35 @@ fn init_logging(format: LogFormat, level: &str) -> Result<(), String> {
     result.map_err(|e| e.to_string())
 }
 
-/// Resolves on SIGTERM (what the kubelet sends) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
+/// Installs the SIGTERM (what the kubelet sends) and SIGINT (Ctrl-C) handlers now, in the
+/// runtime's context, and resolves on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let streams = {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => {
+        signal(SignalKind::terminate()).and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+    };
+    async move {
+        #[cfg(unix)]
+        match streams {
+            Ok((mut term, mut int)) => {
                 let name = tokio::select! {
                     _ = term.recv() => "SIGTERM",
                     _ = int.recv() => "SIGINT",
                 };
                 info!(signal = name, "received a shutdown signal");
             }
-            _ => {
+            Err(e) => {
+                warn!(error = %e, "cannot install the SIGTERM handler; shutting down on Ctrl-C only");
                 let _ = tokio::signal::ctrl_c().await;
                 info!(signal = "SIGINT", "received a shutdown signal");
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        info!(signal = "Ctrl-C", "received a shutdown signal");
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            info!(signal = "Ctrl-C", "received a shutdown signal");
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod control_plane;
 pub mod tools;
 
 use std::io::{BufRead as _, BufReader};

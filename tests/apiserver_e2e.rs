@@ -1,0 +1,741 @@
+//! End to end against a real Kubernetes control plane: kube-apiserver v1.37 and etcd (built from
+//! the Go module proxy, `make tools`), OSM's own MeshConfig CRD (the upstream YAML of v1.2.4 and
+//! v0.9.2, `tests/fixtures/osm-crds`), the webhook as a local `meshconfig-webhook serve` process
+//! and the ValidatingWebhookConfiguration the chart renders (`helm template`, with `webhook.url`
+//! pointing the apiserver at the local process), driven by the pinned `kubectl`.
+//!
+//! One control plane per CRD release is shared by the tests of this binary; each test gets its own
+//! mesh namespace, MeshConfig, webhook process and webhook configuration (the chart's
+//! namespaceSelector keeps them apart), so tests run in parallel without seeing each other.
+//!
+//! What kubectl prints is asserted byte for byte where it is the contract users see.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::Webhook;
+use support::control_plane::{ControlPlane, LogsOnFailure, Run};
+use support::tools::tool;
+
+const WEBHOOK: &str = "meshconfig-webhook.openservicemesh.io";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A control plane with `crd` (a file under tests/fixtures/osm-crds) installed and established.
+fn plane_with_crd(crd: &str) -> ControlPlane {
+    let cp = ControlPlane::start();
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/osm-crds").join(crd)).expect("CRD fixture");
+    cp.apply(&text);
+    cp.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd/meshconfigs.config.openservicemesh.io",
+    ])
+    .success("wait for the MeshConfig CRD");
+    cp
+}
+
+static V1_2: LazyLock<ControlPlane> = LazyLock::new(|| plane_with_crd("meshconfig-crd-v1.2.4.yaml"));
+static V0_9: LazyLock<ControlPlane> = LazyLock::new(|| plane_with_crd("meshconfig-crd-v0.9.2.yaml"));
+
+/// Options of a test's mesh.
+#[derive(Clone)]
+struct MeshOptions {
+    release: &'static str,
+    preset: &'static str,
+    /// Extra `--set` values for the chart's webhook configuration.
+    values: Vec<String>,
+    /// Extra flags for `meshconfig-webhook serve`.
+    serve: Vec<String>,
+}
+
+impl Default for MeshOptions {
+    fn default() -> Self {
+        MeshOptions {
+            release: "1.2",
+            preset: "objects/meshconfig-v1.2.4.json",
+            values: vec![],
+            serve: vec![],
+        }
+    }
+}
+
+/// One test's mesh: a namespace with OSM's preset MeshConfig, a webhook process serving it and
+/// the chart's webhook configuration routing that namespace to the process.
+struct Mesh {
+    cp: &'static ControlPlane,
+    ns: String,
+    opts: MeshOptions,
+    webhook: Option<Webhook>,
+    ca_file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+static MESHES: AtomicUsize = AtomicUsize::new(0);
+
+impl Mesh {
+    /// Creates the namespace and the preset MeshConfig (before any webhook sees it).
+    fn new(cp: &'static ControlPlane, name: &str, opts: MeshOptions) -> Mesh {
+        let ns = format!("{name}-{}", MESHES.fetch_add(1, Ordering::Relaxed));
+        cp.kubectl(&["create", "namespace", &ns]).success("create namespace");
+        let mut preset = support::read_json(opts.preset);
+        preset["metadata"]["namespace"] = json!(ns);
+        cp.kubectl_stdin(&["create", "-f", "-"], Some(&preset.to_string()))
+            .success("create the preset MeshConfig");
+        let dir = tempfile::tempdir().expect("tempdir");
+        Mesh {
+            cp,
+            ca_file: dir.path().join("ca.crt"),
+            ns,
+            opts,
+            webhook: None,
+            _dir: dir,
+        }
+    }
+
+    /// Starts the webhook for this namespace (development certificates) and registers it.
+    fn serve_and_register(&mut self) {
+        let mut args = vec![
+            "--mesh-namespace".to_owned(),
+            self.ns.clone(),
+            "--osm-release".to_owned(),
+            self.opts.release.to_owned(),
+        ];
+        args.extend(self.opts.serve.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let webhook = Webhook::start(&args);
+        std::fs::write(&self.ca_file, &webhook.ca_pem).expect("write CA");
+        let url = webhook.url("/validate");
+        self.webhook = Some(webhook);
+        self.register(&url, &self.ca_file.clone());
+    }
+
+    fn release(&self) -> String {
+        format!("e2e-{}", self.ns)
+    }
+
+    /// The webhook configuration exactly as the chart renders it for this namespace, pointed at
+    /// `url` and trusting `ca_file`.
+    fn rendered_configuration(&self, url: &str, ca_file: &Path) -> String {
+        let chart = repo().join("charts/meshconfig-webhook");
+        let mut args: Vec<String> = [
+            "template",
+            &self.release(),
+            &chart.display().to_string(),
+            "--namespace",
+            &self.ns,
+            "--kube-version",
+            "v1.37.2",
+            "--show-only",
+            "templates/validatingwebhookconfiguration.yaml",
+            "--set",
+            &format!("osm.meshNamespace={}", self.ns),
+            "--set-string",
+            &format!("osm.release={}", self.opts.release),
+            "--set",
+            "certificates.mode=secret",
+            "--set",
+            "certificates.secret.name=unused-out-of-cluster",
+            "--set-file",
+            &format!("certificates.secret.caBundle={}", ca_file.display()),
+            "--set",
+            &format!("webhook.url={url}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for v in &self.opts.values {
+            args.push("--set".to_owned());
+            args.push(v.clone());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = std::process::Command::new(tool("helm"))
+            .args(&args)
+            .output()
+            .expect("run helm template");
+        assert!(
+            out.status.success(),
+            "helm template failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 manifests")
+    }
+
+    /// Applies the chart's webhook configuration and waits until the apiserver calls the webhook.
+    fn register(&self, url: &str, ca_file: &Path) {
+        self.cp.apply(&self.rendered_configuration(url, ca_file));
+        self.wait_until(true);
+    }
+
+    fn configuration_name(&self) -> String {
+        format!("{}-meshconfig-webhook", self.release())
+    }
+
+    /// Waits until a probe (a server-side dry run of a duration OSM cannot parse) is denied by the webhook
+    /// (`registered`) or admitted (not registered): the apiserver picks up configurations
+    /// asynchronously.
+    fn wait_until(&self, registered: bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let run = self.patch(
+                r#"{"spec":{"certificate":{"serviceCertValidityDuration":"1x"}}}"#,
+                &["--dry-run=server"],
+            );
+            let denied = run.stderr.contains(r#"unknown unit "x" in duration "1x""#);
+            if denied == registered {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the webhook configuration was not {} within 30s: {run:?}",
+                if registered { "effective" } else { "removed" }
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn patch(&self, patch: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "-n",
+            &self.ns,
+            "patch",
+            "meshconfig",
+            "osm-mesh-config",
+            "--type=merge",
+            "-p",
+            patch,
+        ];
+        args.extend_from_slice(extra);
+        self.cp.kubectl(&args)
+    }
+
+    fn get(&self) -> Value {
+        let run = self
+            .cp
+            .kubectl(&["-n", &self.ns, "get", "meshconfig", "osm-mesh-config", "-o", "json"])
+            .success("get the MeshConfig");
+        serde_json::from_str(&run.stdout).expect("MeshConfig JSON")
+    }
+
+    /// How many reviews the webhook has answered (its own metric).
+    fn reviews(&self) -> u64 {
+        let webhook = self.webhook.as_ref().expect("webhook running");
+        let metrics = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(webhook.metrics());
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("meshconfig_webhook_requests_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    }
+}
+
+impl Drop for Mesh {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(w) = &self.webhook {
+                eprintln!("webhook logs:\n{}", w.logs().join("\n"));
+            }
+            return;
+        }
+        // Free the namespace's objects; the shared control plane goes on for other tests.
+        let _ = self.cp.kubectl(&[
+            "delete",
+            "validatingwebhookconfiguration",
+            &self.configuration_name(),
+            "--ignore-not-found",
+        ]);
+        let _ = self.cp.kubectl(&["delete", "namespace", &self.ns, "--wait=false"]);
+    }
+}
+
+fn mesh(name: &str) -> Mesh {
+    let mut m = Mesh::new(&V1_2, name, MeshOptions::default());
+    m.serve_and_register();
+    m
+}
+
+// ---------------------------------------------------------------------------------------------
+// MeshConfig through the real apiserver (OSM v1.2.4's CRD)
+
+#[test]
+fn rejects_the_seed_patch_in_the_crd_before_the_webhook_is_called() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("seed");
+    let before = m.reviews();
+    let run = m.patch(r#"{"spec":{"traffic":{"enableEgress":"no"}}}"#, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "The MeshConfig \"osm-mesh-config\" is invalid: spec.traffic.enableEgress: Invalid value: \"string\": spec.traffic.enableEgress in body must be of type boolean: \"string\"\n"
+    );
+    // The CRD's schema rejected it; the apiserver never asked the webhook.
+    assert_eq!(m.reviews(), before, "the webhook was called for a CRD-invalid object");
+}
+
+#[test]
+fn rejects_a_semantic_error_as_kubectl_prints_it() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("semantic");
+    let run = m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "The MeshConfig \"osm-mesh-config\" is invalid: spec.certificate.serviceCertValidityDuration: Invalid value: \"24x\": time: unknown unit \"x\" in duration \"24x\"\n"
+        )
+    );
+    assert_eq!(m.get()["spec"]["certificate"]["serviceCertValidityDuration"], "24h");
+}
+
+#[test]
+fn rejects_two_errors_at_once_as_kubectl_prints_them() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("two");
+    let run = m.patch(
+        r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x","certKeyBitSize":12}}}"#,
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "The MeshConfig \"osm-mesh-config\" is invalid: \n* spec.certificate.certKeyBitSize: Invalid value: 12: must be between 2048 and 4096, inclusive\n* spec.certificate.serviceCertValidityDuration: Invalid value: \"24x\": time: unknown unit \"x\" in duration \"24x\"\n"
+        )
+    );
+}
+
+#[test]
+fn accepts_a_risky_value_with_a_warning_kubectl_prints() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("warning");
+    let run = m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"30m"}}}"#, &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "meshconfig.config.openservicemesh.io/osm-mesh-config patched\n"
+    );
+    assert!(
+        run.stderr
+            .starts_with("Warning: spec.certificate.serviceCertValidityDuration: "),
+        "{run:?}"
+    );
+    assert_eq!(m.get()["spec"]["certificate"]["serviceCertValidityDuration"], "30m");
+}
+
+#[test]
+fn accepts_an_unrelated_change_beside_a_stored_invalid_value_and_rejects_changing_it() {
+    let _logs = LogsOnFailure(&V1_2);
+    // The invalid value is stored while no webhook is registered for this namespace.
+    let mut m = Mesh::new(&V1_2, "ratchet", MeshOptions::default());
+    m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#, &[])
+        .success("store an invalid value before the webhook is registered");
+    m.serve_and_register();
+
+    let run = m.patch(r#"{"spec":{"sidecar":{"logLevel":"debug"}}}"#, &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr.contains("Warning: ")
+            && run.stderr.contains("spec.certificate.serviceCertValidityDuration")
+            && run.stderr.contains("24x"),
+        "the ratcheting warning must reach kubectl: {run:?}"
+    );
+    assert_eq!(m.get()["spec"]["sidecar"]["logLevel"], "debug");
+
+    let run = m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"25x"}}}"#, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Invalid value: \"25x\": time: unknown unit \"x\" in duration \"25x\""),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn dry_run_reaches_the_webhook_and_stores_nothing() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("dryrun");
+    let version = m.get()["metadata"]["resourceVersion"].clone();
+
+    let run = m.patch(
+        r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#,
+        &["--dry-run=server"],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "The MeshConfig \"osm-mesh-config\" is invalid: spec.certificate.serviceCertValidityDuration: Invalid value: \"24x\": time: unknown unit \"x\" in duration \"24x\"\n"
+    );
+
+    let before = m.reviews();
+    let run = m.patch(
+        r#"{"spec":{"certificate":{"serviceCertValidityDuration":"48h"}}}"#,
+        &["--dry-run=server"],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    // kubectl 1.37 no longer marks a server-side dry run in its output; the stored object shows it.
+    assert_eq!(
+        run.stdout,
+        "meshconfig.config.openservicemesh.io/osm-mesh-config patched\n"
+    );
+    assert_eq!(m.reviews(), before + 1, "the dry run must reach the webhook");
+    let stored = m.get();
+    assert_eq!(stored["spec"]["certificate"]["serviceCertValidityDuration"], "24h");
+    assert_eq!(stored["metadata"]["resourceVersion"], version);
+}
+
+#[test]
+fn rejects_delete_when_protected_and_accepts_it_when_not() {
+    let _logs = LogsOnFailure(&V1_2);
+    let mut protected = Mesh::new(
+        &V1_2,
+        "protect",
+        MeshOptions {
+            values: vec!["webhook.protectDelete=true".to_owned()],
+            serve: vec!["--protect-delete".to_owned()],
+            ..MeshOptions::default()
+        },
+    );
+    protected.serve_and_register();
+    let run = protected
+        .cp
+        .kubectl(&["-n", &protected.ns, "delete", "meshconfig", "osm-mesh-config"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.starts_with(&format!(
+            "Error from server (Forbidden): admission webhook \"{WEBHOOK}\" denied the request: "
+        )),
+        "{run:?}"
+    );
+    assert_eq!(protected.get()["metadata"]["name"], "osm-mesh-config");
+
+    let open = mesh("unprotected");
+    let run = open
+        .cp
+        .kubectl(&["-n", &open.ns, "delete", "meshconfig", "osm-mesh-config"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "meshconfig.config.openservicemesh.io \"osm-mesh-config\" deleted from {} namespace\n",
+            open.ns
+        )
+    );
+}
+
+#[test]
+fn failure_policy_fail_refuses_and_ignore_admits_writes_while_the_webhook_is_down() {
+    let _logs = LogsOnFailure(&V1_2);
+    for (policy, admitted) in [("Fail", false), ("Ignore", true)] {
+        let mut m = Mesh::new(
+            &V1_2,
+            &format!("down-{}", policy.to_lowercase()),
+            MeshOptions {
+                values: vec![format!("webhook.failurePolicy={policy}")],
+                ..MeshOptions::default()
+            },
+        );
+        m.serve_and_register();
+        let port = m.webhook.as_ref().expect("webhook").addr.port();
+        drop(m.webhook.take());
+
+        let run = m.patch(r#"{"spec":{"sidecar":{"logLevel":"debug"}}}"#, &[]);
+        if admitted {
+            assert_eq!(run.code, Some(0), "{policy}: {run:?}");
+            assert_eq!(m.get()["spec"]["sidecar"]["logLevel"], "debug");
+        } else {
+            assert_eq!(run.code, Some(1), "{policy}: {run:?}");
+            assert_eq!(
+                run.stderr,
+                format!(
+                    "Error from server (InternalError): Internal error occurred: failed calling webhook \"{WEBHOOK}\": failed to call webhook: Post \"https://127.0.0.1:{port}/validate?timeout=5s\": dial tcp 127.0.0.1:{port}: connect: connection refused\n"
+                )
+            );
+            assert_eq!(m.get()["spec"]["sidecar"]["logLevel"], "error");
+        }
+    }
+}
+
+#[test]
+fn accepts_every_write_while_the_serving_certificate_rotates() {
+    let _logs = LogsOnFailure(&V1_2);
+    let mut m = Mesh::new(&V1_2, "rotate", MeshOptions::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = meshconfig_webhook::certs::generate("meshconfig-webhook", &m.ns).expect("old pair");
+    let new = meshconfig_webhook::certs::generate("meshconfig-webhook", &m.ns).expect("new pair");
+    let paths = meshconfig_webhook::certs::write(dir.path(), &old).expect("write old pair");
+    // The README's CA rotation: the caBundle trusts both CAs before the serving pair changes.
+    let bundle = format!("{}{}", old.ca_pem, new.ca_pem);
+    let webhook = Webhook::with_cert_files(
+        &paths.cert,
+        &paths.key,
+        bundle.as_bytes(),
+        "200ms",
+        &["--mesh-namespace", &m.ns],
+    );
+    std::fs::write(&m.ca_file, &bundle).expect("write CA bundle");
+    let url = webhook.url("/validate");
+    m.webhook = Some(webhook);
+    m.register(&url, &m.ca_file.clone());
+
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let writes = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (cp, ns) = (m.cp, m.ns.clone());
+        let (failures, writes, stop) = (failures.clone(), writes.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let patch = format!(r#"{{"spec":{{"sidecar":{{"configResyncInterval":"{}s"}}}}}}"#, 60 + i);
+                let run = cp.kubectl(&[
+                    "-n",
+                    &ns,
+                    "patch",
+                    "meshconfig",
+                    "osm-mesh-config",
+                    "--type=merge",
+                    "-p",
+                    &patch,
+                ]);
+                writes.fetch_add(1, Ordering::Relaxed);
+                if !run.ok() {
+                    failures.lock().expect("failures").push(run.stderr);
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    // Swap the pair as the kubelet swaps a mounted Secret: new files, then one rename.
+    let staging = dir.path().join("next");
+    let next = meshconfig_webhook::certs::write(&staging, &new).expect("write new pair");
+    std::fs::rename(&next.cert, &paths.cert).expect("swap certificate");
+    std::fs::rename(&next.key, &paths.key).expect("swap key");
+    let reloaded = |m: &Mesh| {
+        m.webhook
+            .as_ref()
+            .expect("webhook")
+            .logs()
+            .iter()
+            .any(|l| l.contains("loaded a new serving certificate"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reloaded(&m) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Keep writing through the new certificate for a while.
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer thread");
+
+    let failures = failures.lock().expect("failures");
+    let writes = writes.load(Ordering::Relaxed);
+    assert!(writes >= 5, "only {writes} writes during the rotation");
+    assert!(
+        failures.is_empty(),
+        "{} of {writes} writes failed: {failures:?}",
+        failures.len()
+    );
+    assert!(reloaded(&m), "the webhook never loaded the new certificate");
+    println!("certificate rotation: {writes} writes, 0 failed");
+}
+
+#[test]
+fn rejects_a_bad_osm_config_configmap_and_leaves_other_configmaps_alone() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("osmconfig");
+    let configmap = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "osm-config", "namespace": m.ns},
+        "data": support::read_json("configmap/osm-config-v0.8.4.json")["data"].clone(),
+    });
+    m.cp.kubectl_stdin(&["create", "-f", "-"], Some(&configmap.to_string()))
+        .success("create the v0.8.4 default osm-config");
+    let run = m.cp.kubectl(&[
+        "-n",
+        &m.ns,
+        "patch",
+        "configmap",
+        "osm-config",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"egress":"yes"}}"#,
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "The ConfigMap \"osm-config\" is invalid: data.egress: Invalid value: \"yes\": must be a boolean (true or false)\n"
+        )
+    );
+    let before = m.reviews();
+    m.cp.kubectl(&["-n", &m.ns, "create", "configmap", "other", "--from-literal=egress=yes"])
+        .success("another ConfigMap is not the webhook's business");
+    assert_eq!(
+        m.reviews(),
+        before,
+        "matchConditions must keep other ConfigMaps from the webhook"
+    );
+}
+
+#[test]
+fn rejects_log_level_off_in_osms_crd_before_the_webhook() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("off");
+    let before = m.reviews();
+    let run = m.patch(r#"{"spec":{"sidecar":{"logLevel":"off"}}}"#, &[]);
+    // OSM's CRD lists `off` unquoted: YAML 1.1 reads it as the boolean false, so the enum the
+    // apiserver enforces has no "off" and Envoy's `off` can never be stored.
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "The MeshConfig \"osm-mesh-config\" is invalid: spec.sidecar.logLevel: Unsupported value: \"off\": supported values: \"trace\", \"debug\", \"info\", \"warning\", \"warn\", \"error\", \"critical\", \"false\"\n"
+    );
+    assert_eq!(m.reviews(), before, "the webhook was called for a CRD-invalid object");
+}
+
+// ---------------------------------------------------------------------------------------------
+// OSM v0.9.2's CRD
+
+#[test]
+fn rejects_a_semantic_error_on_osm_v0_9_2s_crd() {
+    let _logs = LogsOnFailure(&V0_9);
+    let mut m = Mesh::new(
+        &V0_9,
+        "v09",
+        MeshOptions {
+            release: "0.9",
+            preset: "objects/meshconfig-v0.9.2.json",
+            ..MeshOptions::default()
+        },
+    );
+    m.serve_and_register();
+    let run = m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "The MeshConfig \"osm-mesh-config\" is invalid: spec.certificate.serviceCertValidityDuration: Invalid value: \"24x\": time: unknown unit \"x\" in duration \"24x\"\n"
+        )
+    );
+    let run = m.patch(r#"{"spec":{"traffic":{"enableEgress":"no"}}}"#, &[]);
+    assert_eq!(
+        run.stderr,
+        "The MeshConfig \"osm-mesh-config\" is invalid: spec.traffic.enableEgress: Invalid value: \"string\": spec.traffic.enableEgress in body must be of type boolean: \"string\"\n"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chart installed into the real apiserver
+
+#[test]
+fn helm_install_registers_the_webhook_in_each_self_contained_certificate_mode() {
+    let _logs = LogsOnFailure(&V1_2);
+    let cp: &ControlPlane = &V1_2;
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    let certs = tempfile::tempdir().expect("tempdir");
+    for mode in ["helm", "secret"] {
+        let ns = format!("install-{mode}");
+        let release = format!("mcw-{mode}");
+        cp.kubectl(&["create", "namespace", &ns]).success("create namespace");
+        let mut args = vec![
+            "install".to_owned(),
+            release.clone(),
+            chart.clone(),
+            "--namespace".to_owned(),
+            ns.clone(),
+            "--set".to_owned(),
+            format!("osm.meshNamespace={ns}"),
+        ];
+        if mode == "secret" {
+            let generated = meshconfig_webhook::certs::generate(&format!("{release}-meshconfig-webhook"), &ns)
+                .expect("generate certificates");
+            let paths = meshconfig_webhook::certs::write(certs.path(), &generated).expect("write certificates");
+            cp.kubectl(&[
+                "-n",
+                &ns,
+                "create",
+                "secret",
+                "tls",
+                "byo-tls",
+                &format!("--cert={}", paths.cert.display()),
+                &format!("--key={}", paths.key.display()),
+            ])
+            .success("create the TLS Secret");
+            args.extend([
+                "--set".to_owned(),
+                "certificates.mode=secret".to_owned(),
+                "--set".to_owned(),
+                "certificates.secret.name=byo-tls".to_owned(),
+                "--set-file".to_owned(),
+                format!("certificates.secret.caBundle={}", paths.ca.display()),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = cp.helm(&args);
+        assert!(run.ok(), "helm install ({mode}) failed: {run:?}");
+
+        let configuration = format!("{release}-meshconfig-webhook");
+        let run = cp
+            .kubectl(&["get", "validatingwebhookconfiguration", &configuration, "-o", "json"])
+            .success("get the webhook configuration");
+        let vwc: Value = serde_json::from_str(&run.stdout).expect("VWC JSON");
+        let webhooks = vwc["webhooks"].as_array().expect("webhooks");
+        assert_eq!(webhooks.len(), 2, "{mode}: {vwc}");
+        for w in webhooks {
+            assert_eq!(w["clientConfig"]["service"]["name"], configuration.as_str(), "{mode}");
+            assert_eq!(w["clientConfig"]["service"]["namespace"], ns.as_str(), "{mode}");
+            let bundle = w["clientConfig"]["caBundle"].as_str().unwrap_or("");
+            assert!(!bundle.is_empty(), "{mode}: the caBundle must be set");
+            assert_eq!(w["failurePolicy"], "Fail");
+            assert_eq!(
+                w["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+                ns.as_str()
+            );
+        }
+        for (kind, name) in [
+            ("deployment", configuration.as_str()),
+            ("service", configuration.as_str()),
+            ("serviceaccount", configuration.as_str()),
+            ("poddisruptionbudget", configuration.as_str()),
+        ] {
+            cp.kubectl(&["-n", &ns, "get", kind, name])
+                .success(&format!("{mode}: {kind}/{name} installed"));
+        }
+        if mode == "helm" {
+            cp.kubectl(&["-n", &ns, "get", "secret", &format!("{configuration}-tls")])
+                .success("helm mode: the generated TLS Secret");
+        }
+        // With no pod to answer and failurePolicy Fail, writes in the mesh namespace are refused:
+        // the registration is live.
+        let run = cp.kubectl_stdin(
+            &["create", "-f", "-"],
+            Some(
+                &json!({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "osm-config", "namespace": ns}, "data": {}})
+                .to_string(),
+            ),
+        );
+        assert_eq!(run.code, Some(1), "{mode}: {run:?}");
+        assert!(
+            run.stderr
+                .contains(&format!("failed calling webhook \"osm-config.{WEBHOOK}\"")),
+            "{mode}: {run:?}"
+        );
+        cp.helm(&["uninstall", &release, "--namespace", &ns])
+            .success("helm uninstall");
+    }
+}
