@@ -1,6 +1,7 @@
 //! The full request path without sockets: AdmissionReview bytes → decision → AdmissionReview
 //! bytes (`admission::review`: JSON parse, review decode, validation, encoding), for an allowed
-//! and a denied UPDATE of OSM v1.2.4's preset and of objects 10× and 100× larger.
+//! and a denied UPDATE of OSM v1.2.4's preset, of the preset as the real apiserver sends it (with
+//! managedFields), and of objects 10× and 100× larger.
 //!
 //! Run: `cargo bench --bench request_path`. Target: ≤ 20 µs median for the preset.
 
@@ -52,6 +53,16 @@ fn reviews(factor: usize) -> (Vec<u8>, Vec<u8>) {
     (review(&allowed, &old), review(&denied, &old))
 }
 
+/// The UPDATE kube-apiserver v1.37 sent for a `kubectl patch` (recorded by
+/// tests/apiserver_e2e.rs: managedFields, options, userInfo.extra), allowed and with a bad duration.
+fn recorded() -> (Vec<u8>, Vec<u8>) {
+    let text = include_str!("../tests/fixtures/reviews/apiserver-update.json");
+    let allowed: Value = serde_json::from_str(text).expect("recorded review");
+    let mut denied = allowed.clone();
+    denied["request"]["object"]["spec"]["certificate"]["serviceCertValidityDuration"] = json!("24x");
+    (allowed.to_string().into_bytes(), denied.to_string().into_bytes())
+}
+
 fn bench(c: &mut Criterion) {
     let policy = Policy {
         release: Release::V1_2,
@@ -60,8 +71,13 @@ fn bench(c: &mut Criterion) {
         unknown_configmap_keys: UnknownKeys::Deny,
     };
     let mut g = c.benchmark_group("request_path");
-    for (label, factor) in [("preset", 1), ("10x", 10), ("100x", 100)] {
-        let (allowed, denied) = reviews(factor);
+    let cases = [
+        ("preset", reviews(1)),
+        ("apiserver", recorded()),
+        ("10x", reviews(10)),
+        ("100x", reviews(100)),
+    ];
+    for (label, (allowed, denied)) in cases {
         for (verdict, body) in [("allowed", allowed), ("denied", denied)] {
             // The bench measures what it claims: check the verdict once, outside the loop.
             match admission::review(&policy, &body) {

@@ -833,4 +833,42 @@ mod tests {
             assert_eq!(decision.message, format!("the AdmissionReview cannot be decoded: {e}"));
         }
     }
+
+    /// Reviews exactly as kube-apiserver v1.37 sends them for `kubectl create`, `kubectl patch`
+    /// and `kubectl patch --dry-run=server` (recorded by tests/apiserver_e2e.rs).
+    const RECORDED: [(&str, &str, bool); 3] = [
+        (
+            "CREATE",
+            include_str!("../tests/fixtures/reviews/apiserver-create.json"),
+            false,
+        ),
+        (
+            "UPDATE",
+            include_str!("../tests/fixtures/reviews/apiserver-update.json"),
+            false,
+        ),
+        (
+            "UPDATE",
+            include_str!("../tests/fixtures/reviews/apiserver-dry-run-update.json"),
+            true,
+        ),
+    ];
+
+    #[test]
+    fn decides_reviews_as_the_apiserver_sends_them() {
+        for (operation, text, dry_run) in RECORDED {
+            let (out, decision) = answer(review(&policy(), text.as_bytes()));
+            assert_eq!(out["response"]["allowed"], true, "{operation}: {out}");
+            assert_eq!(out["response"]["uid"], "00000000-0000-0000-0000-000000000000");
+            assert_eq!(decision.operation, operation);
+            assert_eq!(decision.dry_run, dry_run);
+            assert_eq!(decision.user, "e2e-admin");
+
+            let mut bad: Value = serde_json::from_str(text).expect("recorded review");
+            bad["request"]["object"]["spec"]["certificate"]["serviceCertValidityDuration"] = json!("24x");
+            let (out, decision) = answer(review(&policy(), bad.to_string().as_bytes()));
+            assert_eq!(out["response"]["allowed"], false, "{operation}: {out}");
+            assert_eq!(decision.denied_fields, ["spec.certificate.serviceCertValidityDuration"]);
+        }
+    }
 }

@@ -739,3 +739,175 @@ fn helm_install_registers_the_webhook_in_each_self_contained_certificate_mode() 
             .success("helm uninstall");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The reviews the real apiserver sends, kept as fixtures
+
+/// A webhook stand-in that allows everything and keeps every AdmissionReview it is sent.
+struct Recorder {
+    port: u16,
+    ca_pem: String,
+    reviews: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Recorder {
+    fn start() -> Recorder {
+        use http_body_util::{BodyExt as _, Full};
+        use hyper::body::{Bytes, Incoming};
+        use hyper_util::rt::TokioIo;
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+        support::crypto();
+        let generated = meshconfig_webhook::certs::generate("recorder", "e2e").expect("recorder certificate");
+        let certs = CertificateDer::pem_slice_iter(generated.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("certificate PEM");
+        let key = PrivateKeyDer::from_pem_slice(generated.key_pem.as_bytes()).expect("key PEM");
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("recorder TLS config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind recorder");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("recorder address").port();
+        let reviews = Arc::new(Mutex::new(Vec::new()));
+        let sink = reviews.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("recorder runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let (acceptor, sink) = (acceptor.clone(), sink.clone());
+                    tokio::spawn(async move {
+                        let Ok(tls) = acceptor.accept(tcp).await else { return };
+                        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                            let sink = sink.clone();
+                            async move {
+                                let body = req.into_body().collect().await?.to_bytes();
+                                let review: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                                let answer = json!({
+                                    "apiVersion": "admission.k8s.io/v1",
+                                    "kind": "AdmissionReview",
+                                    "response": {"uid": review["request"]["uid"], "allowed": true},
+                                });
+                                sink.lock().expect("reviews").push(review);
+                                Ok::<_, hyper::Error>(hyper::Response::new(Full::new(Bytes::from(answer.to_string()))))
+                            }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(tls), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Recorder {
+            port,
+            ca_pem: generated.ca_pem,
+            reviews,
+        }
+    }
+
+    fn take(&self) -> Vec<Value> {
+        std::mem::take(&mut *self.reviews.lock().expect("reviews"))
+    }
+}
+
+/// Replaces what differs from run to run (uids, times, versions, the test's namespace) by fixed
+/// values, so a recorded review can be compared with the committed one.
+fn normalized(review: &Value, ns: &str) -> Value {
+    fn walk(v: &mut Value, ns: &str) {
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    match (k.as_str(), &*val) {
+                        ("uid", Value::String(_)) => *val = json!("00000000-0000-0000-0000-000000000000"),
+                        ("creationTimestamp" | "time", Value::String(_)) => *val = json!("2026-01-01T00:00:00Z"),
+                        ("resourceVersion", Value::String(_)) => *val = json!("1000"),
+                        // The hash of the admin's client certificate, new in every run.
+                        ("authentication.kubernetes.io/credential-id", _) => *val = json!(["X509SHA256=recorded"]),
+                        ("namespace", Value::String(s)) if s == ns => *val = json!(support::MESH_NAMESPACE),
+                        _ => walk(val, ns),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, ns)),
+            _ => {}
+        }
+    }
+    let mut out = review.clone();
+    walk(&mut out, ns);
+    out
+}
+
+/// Records a CREATE, an UPDATE (kubectl patch: managedFields, options) and a server-side dry-run
+/// UPDATE as the apiserver sends them, and compares them with `tests/fixtures/reviews/apiserver-*.json`
+/// (`MESHCONFIG_RECORD_REVIEWS=1` writes them instead). The server and bench tests use these files.
+#[test]
+fn records_the_reviews_the_apiserver_sends() {
+    let _logs = LogsOnFailure(&V1_2);
+    let recorder = Recorder::start();
+    let cp: &'static ControlPlane = &V1_2;
+    let ns = format!("record-{}", MESHES.fetch_add(1, Ordering::Relaxed));
+    cp.kubectl(&["create", "namespace", &ns]).success("create namespace");
+    let m = Mesh {
+        cp,
+        ns: ns.clone(),
+        opts: MeshOptions::default(),
+        webhook: None,
+        ca_file: PathBuf::new(),
+        _dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let ca_file = m._dir.path().join("ca.crt");
+    std::fs::write(&ca_file, &recorder.ca_pem).expect("write CA");
+    cp.apply(&m.rendered_configuration(&format!("https://127.0.0.1:{}/validate", recorder.port), &ca_file));
+    // Registered once the apiserver calls the recorder (here for a throw-away ConfigMap).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while recorder.take().is_empty() {
+        assert!(Instant::now() < deadline, "the recorder was never called");
+        let _ = cp.kubectl(&["-n", &ns, "delete", "configmap", "osm-config", "--ignore-not-found"]);
+        let _ = cp.kubectl(&["-n", &ns, "create", "configmap", "osm-config"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut preset = support::read_json("objects/meshconfig-v1.2.4.json");
+    preset["metadata"]["namespace"] = json!(ns);
+    cp.kubectl_stdin(&["create", "-f", "-"], Some(&preset.to_string()))
+        .success("create");
+    let create = recorder.take();
+    m.patch(r#"{"spec":{"sidecar":{"logLevel":"debug"}}}"#, &[])
+        .success("patch");
+    let update = recorder.take();
+    m.patch(r#"{"spec":{"sidecar":{"logLevel":"info"}}}"#, &["--dry-run=server"])
+        .success("dry-run patch");
+    let dry_run = recorder.take();
+
+    let record = std::env::var_os("MESHCONFIG_RECORD_REVIEWS").is_some();
+    for (name, reviews) in [("create", create), ("update", update), ("dry-run-update", dry_run)] {
+        assert_eq!(reviews.len(), 1, "{name}: one review expected, got {reviews:#?}");
+        let review = normalized(&reviews[0], &ns);
+        let path = repo().join(format!("tests/fixtures/reviews/apiserver-{name}.json"));
+        if record {
+            let text = serde_json::to_string_pretty(&review).expect("JSON") + "\n";
+            std::fs::write(&path, text).expect("write fixture");
+            continue;
+        }
+        let committed: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; record it with MESHCONFIG_RECORD_REVIEWS=1 cargo test --test apiserver_e2e records_",
+                path.display()
+            )
+        }))
+        .expect("fixture JSON");
+        assert_eq!(
+            review,
+            committed,
+            "the apiserver's {name} review differs from {}; if Kubernetes changed, re-record with MESHCONFIG_RECORD_REVIEWS=1",
+            path.display()
+        );
+    }
+}

@@ -475,6 +475,10 @@ async fn accepts_the_fixture_reviews_with_their_documented_decisions() {
         ("reviews/meshconfig-create-v1beta1.json", V1BETA1, true),
         ("reviews/meshconfig-update-invalid-v1.json", V1, false),
         ("reviews/meshconfig-delete-v1.json", V1, true),
+        // Recorded from kube-apiserver v1.37 by tests/apiserver_e2e.rs.
+        ("reviews/apiserver-create.json", V1, true),
+        ("reviews/apiserver-update.json", V1, true),
+        ("reviews/apiserver-dry-run-update.json", V1, true),
     ] {
         let sent = support::read_json(file);
         let (status, body) = wh.review(&sent).await;

@@ -1,10 +1,10 @@
 //! Shared helpers for the server tests: start the real binary on free ports, TLS clients that
-//! verify the webhook's CA, review builders, and the apiserver stand-in (`apiserver`).
+//! verify the webhook's CA, review builders, the pinned tools (`tools`) and a real control plane
+//! (`control_plane`).
 
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
-pub mod apiserver;
 pub mod control_plane;
 pub mod tools;
 
