@@ -118,10 +118,18 @@ pub fn validations(release: Release, kube: KubeVersion) -> (Vec<(String, String)
         if checks.is_empty() {
             continue;
         }
-        variables.push((var.clone(), optional_path("object", &segments)));
+        // The value as a plain selection, read only once `present` holds: the apiserver (1.37)
+        // evaluates duration() and indexOf() on the `.value()` of an optional kept in a variable
+        // as "no such overload", so optionals stay inline.
+        variables.push((var.clone(), format!("object.{}", segments.join("."))));
         variables.append(&mut ctx.variables);
+        let present = format!("{}.hasValue()", optional_path("object", &segments));
         let ratchet = match rules::ratchet(f.kind) {
-            Ratchet::Own => format!("{} == variables.{var}", optional_path("oldObject", &segments)),
+            Ratchet::Own => format!(
+                "{} == {}",
+                optional_path("oldObject", &segments),
+                optional_path("object", &segments)
+            ),
             Ratchet::Children(keys) => keys
                 .iter()
                 .map(|k| {
@@ -140,10 +148,7 @@ pub fn validations(release: Release, kube: KubeVersion) -> (Vec<(String, String)
                 path: path.clone(),
                 // Absent values have nothing to check; on UPDATE an unchanged value is not
                 // checked again (ratcheting, as the webhook does).
-                expression: format!(
-                    "!variables.{var}.hasValue() || (oldObject != null && {ratchet}) || ({})",
-                    c.condition
-                ),
+                expression: format!("!{present} || (oldObject != null && {ratchet}) || ({})", c.condition),
                 message_expression: c.message,
             });
         }

@@ -64,7 +64,7 @@ impl Ctx<'_> {
 /// (the webhook only warns for them, or the CRD already checks them).
 pub fn checks(kind: Kind, ctx: &mut Ctx) -> Vec<Check> {
     let (env, path) = (ctx.env, ctx.path);
-    let v = &format!("variables.{}.value()", ctx.var);
+    let v = &format!("variables.{}", ctx.var);
     if let Some(rule) = DurationRule::of(kind, env.release) {
         return vec![duration(ctx, rule, v)];
     }
@@ -509,7 +509,7 @@ fn quantity_text(q: &str) -> String {
 fn quantity_ok(k: &str, q: &str) -> String {
     let text = quantity_text(q);
     format!(
-        "{q} == null || ((type({q}) == string || type({q}) == int || type({q}) == uint || type({q}) == double) && isQuantity({text}) && quantity({text}).sign() >= 0 && (!{k}.contains('/') || {k}.contains('kubernetes.io/') || quantity({text}).isInteger()))"
+        "{q} == null || ((type({q}) == string || type({q}) == int || type({q}) == uint || type({q}) == double) && isQuantity({text}) && sign(quantity({text})) >= 0 && (!{k}.contains('/') || {k}.contains('kubernetes.io/') || quantity({text}).isInteger()))"
     )
 }
 
@@ -527,7 +527,7 @@ fn resource_section(ctx: &mut Ctx, v: &str, section: &str) -> Check {
             quantity_ok(k, &format!("{m}[{k}]"))
         )
     };
-    // The smallest bad key: the webhook's first error by field path.
+    // `sign` is declared as a function, not a method. The smallest bad key: the webhook's first error by field path.
     let bad = ctx.aux(
         &format!("bad_{section}"),
         format!("{m}.filter(k, !({})).min()", ok("k")),
@@ -536,7 +536,7 @@ fn resource_section(ctx: &mut Ctx, v: &str, section: &str) -> Check {
     let q = format!("{m}[{bad}]");
     let text = quantity_text(&q);
     let detail = format!(
-        "!({qtype}) || !isQuantity({text}) ? ({text}.matches('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$') ? {suffix} : {format}) : quantity({text}).sign() < 0 ? {negative} : {integer}",
+        "!({qtype}) || !isQuantity({text}) ? ({text}.matches('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$') ? {suffix} : {format}) : sign(quantity({text})) < 0 ? {negative} : {integer}",
         qtype = format!("type({q}) == string || type({q}) == int || type({q}) == uint || type({q}) == double"),
         suffix = lit(ERR_SUFFIX),
         format = lit(ERR_FORMAT_WRONG),
