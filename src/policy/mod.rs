@@ -239,6 +239,125 @@ pub fn to_yaml(o: &Options) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// The balanced argument of each call `name(` in `text` (not preceded by an identifier
+    /// character, so `isQuantity(` is not a `quantity(` call).
+    fn calls<'t>(text: &'t str, name: &str) -> Vec<(usize, &'t str)> {
+        let pat = format!("{name}(");
+        let mut out = Vec::new();
+        for (at, _) in text.match_indices(&pat) {
+            let before = text[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let start = at + pat.len();
+            let mut depth = 1;
+            let mut end = start;
+            for (i, c) in text[start..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    end = start + i;
+                    break;
+                }
+            }
+            out.push((at, &text[start..end]));
+        }
+        out
+    }
+
+    fn all_cel(release: Release, kube: KubeVersion) -> Vec<String> {
+        let (variables, validations) = validations(release, kube);
+        variables
+            .into_iter()
+            .map(|(_, e)| e)
+            .chain(
+                validations
+                    .into_iter()
+                    .flat_map(|v| [v.expression, v.message_expression]),
+            )
+            .collect()
+    }
+
+    #[test]
+    fn every_conversion_is_guarded() {
+        for release in Release::ALL {
+            for kube in [KubeVersion { minor: 30 }, KubeVersion { minor: 31 }] {
+                let (variables, validations) = validations(release, kube);
+                let cel: Vec<String> = validations
+                    .iter()
+                    .flat_map(|v| [v.expression.clone(), v.message_expression.clone()])
+                    .chain(variables.iter().map(|(_, e)| e.clone()))
+                    .collect();
+                let mut conversions = 0;
+                for text in &cel {
+                    for (at, arg) in calls(text, "quantity") {
+                        conversions += 1;
+                        assert!(
+                            text[..at].contains(&format!("isQuantity({arg})")),
+                            "unguarded quantity({arg}) in {text}"
+                        );
+                    }
+                    for (at, arg) in calls(text, "cidr") {
+                        conversions += 1;
+                        assert!(
+                            text[..at].contains(&format!("isCIDR({arg})")),
+                            "unguarded cidr({arg}) in {text}"
+                        );
+                    }
+                    for (at, arg) in calls(text, "duration") {
+                        if arg.starts_with('\'') {
+                            continue; // a literal, checked when the policy is created
+                        }
+                        conversions += 1;
+                        let guard = format!("{arg}_parses && ");
+                        assert!(text[..at].contains(&guard), "unguarded duration({arg}) in {text}");
+                        // The guard is the Go grammar and the overflow bound.
+                        let parses = variables
+                            .iter()
+                            .find(|(n, _)| format!("variables.{n}") == format!("{arg}_parses"));
+                        assert!(
+                            parses.is_some_and(|(_, e)| e.contains(".matches(") && e.contains(".sum() < 9.2e18")),
+                            "{arg}"
+                        );
+                    }
+                }
+                assert!(conversions > 0, "{release}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_ip_library_is_used_from_1_31_only() {
+        for release in Release::ALL {
+            let old = all_cel(release, KubeVersion { minor: 30 }).join("\n");
+            for f in ["isCIDR(", "cidr(", "isIP(", "ip("] {
+                assert!(
+                    calls(&old, f.trim_end_matches('(')).is_empty(),
+                    "{f} on 1.30 for {release}"
+                );
+            }
+            let new = all_cel(release, KubeVersion { minor: 31 }).join("\n");
+            assert!(new.contains("isCIDR("), "{release}");
+        }
+    }
+
+    #[test]
+    fn validations_are_ordered_by_field_path_like_the_webhooks_errors() {
+        let (_, v) = validations(Release::V1_2, KubeVersion::MIN);
+        let paths: Vec<&str> = v.iter().map(|v| v.path.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        assert_eq!(paths, sorted);
+        assert!(paths.contains(&"spec.sidecar.resources"));
+        assert!(paths.contains(&"spec.traffic.networkInterfaceExclusionList"));
+        // v0.9 has no v1alpha2 fields.
+        let (_, v) = validations(Release::V0_9, KubeVersion::MIN);
+        assert!(!v.iter().any(|v| v.path.contains("networkInterfaceExclusionList")));
+    }
+
     #[test]
     fn kubernetes_versions_parse_and_start_at_1_30() {
         assert_eq!("1.31".parse::<KubeVersion>(), Ok(KubeVersion { minor: 31 }));
