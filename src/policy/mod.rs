@@ -235,6 +235,19 @@ pub fn to_yaml(o: &Options) -> Result<String, String> {
     Ok(out)
 }
 
+/// The policy alone (the chart ships one per release line and target, and renders the binding
+/// for the values' mesh namespace).
+pub fn policy_yaml(release: Release, kube: KubeVersion) -> Result<String, String> {
+    let [policy, _] = documents(&Options {
+        release,
+        kube,
+        mesh_namespace: String::new(),
+    });
+    serde_saphyr::to_string(&policy)
+        .map(|y| format!("---\n{y}"))
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
