@@ -7,6 +7,9 @@
 
 mod support;
 
+#[path = "../benches/support/objects.rs"]
+mod objects;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -332,5 +335,64 @@ fn policy_and_webhook_agree_on_the_corpus() {
         tally.disagreements.is_empty(),
         "disagreements:\n{}",
         tally.disagreements.join("\n")
+    );
+}
+
+/// The CEL cost budget (per expression 1,000,000, per policy evaluation 10,000,000) on the largest
+/// MeshConfig the webhook is measured with (`benches`: the v1.2.4 preset grown 100×, 400-item
+/// lists and 100 extended resources): it must be admitted, and the margin is how much further
+/// the object can grow before the apiserver stops evaluating.
+#[test]
+fn measures_the_cost_margin_on_the_largest_meshconfig() {
+    let cp = plane();
+    let _logs = LogsOnFailure(&cp);
+    cp.kubectl(&["create", "namespace", "policy-cost"])
+        .success("create namespace");
+    cp.apply(&policy_yaml(Release::V1_2, "1.37", "policy-cost"));
+    let mut probe = in_namespace(
+        &support::merged(
+            &support::meshconfig_v1_2(),
+            json!({"spec": {"observability": {"osmLogLevel": "loud"}}}),
+        ),
+        "policy-cost",
+    );
+    probe["metadata"]["name"] = json!("probe");
+    wait_until_enforced(&cp, &probe.to_string());
+    let mut exhausted_at = None;
+    // grown(800) took 9 s and grown(1600) 33 s on the shared 2-core machine (README); kept short here.
+    for factor in [1, 10, 100, 400] {
+        let object = in_namespace(&objects::grown(factor), "policy-cost");
+        let webhook = webhook_errors(Release::V1_2, ApiVersion::V1alpha2, &object, None);
+        let started = Instant::now();
+        let run = cp.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], Some(&object.to_string()));
+        let took = started.elapsed();
+        let size = object.to_string().len();
+        match answer(&run) {
+            Answer::Allowed => {
+                assert!(webhook.is_empty(), "grown({factor}): {webhook:?}");
+                println!("grown({factor}): {size} bytes, admitted within the CEL cost budget in {took:.1?}");
+            }
+            Answer::EvaluationError(e) if e.contains("cost") || e.contains("budget") => {
+                println!("grown({factor}): {size} bytes, out of CEL cost budget after {took:.1?}: {e}");
+                exhausted_at = Some(factor);
+                break;
+            }
+            // Still within the budget but slower than the request deadline: the duplicate checks
+            // are quadratic (CEL before 1.35 offers no distinct()).
+            Answer::NotAdmitted(e) if e.contains("Timeout") => {
+                println!("grown({factor}): {size} bytes, request deadline exceeded after {took:.1?}");
+                exhausted_at = Some(factor);
+                break;
+            }
+            other => panic!("grown({factor}): unexpected {other:?} (webhook {webhook:?})"),
+        }
+        assert!(factor < 100 || exhausted_at.is_none());
+    }
+    println!(
+        "CEL cost margin: the largest measured MeshConfig (grown(100)) is admitted; evaluation stops at {}",
+        exhausted_at.map_or("no factor up to grown(400)".to_owned(), |f| format!(
+            "grown({f}), {}x larger",
+            f / 100
+        ))
     );
 }
