@@ -324,10 +324,10 @@ fn name(path: &str, v: &str, subdomain: bool) -> Vec<Check> {
                 re = lit(&format!("^{}$", names::DNS1123_LABEL_FMT)),
             ),
             format!(
-                "size({v}) > {max} ? {long} : {sub} ? {dots} : {re_err}",
+                "size({v}) > {max} ? {long} : {v}.matches({sub}) ? {dots} : {re_err}",
                 max = names::DNS1123_LABEL_MAX_LENGTH,
                 long = lit(&names::max_len_error(names::DNS1123_LABEL_MAX_LENGTH)),
-                sub = format!("{v}.matches({})", lit(&format!("^{}$", names::DNS1123_SUBDOMAIN_FMT))),
+                sub = lit(&format!("^{}$", names::DNS1123_SUBDOMAIN_FMT)),
                 dots = lit(&names::dns1123_label_errors("a.b").concat()),
                 re_err = lit(&names::dns1123_label_errors("-").concat()),
             ),
@@ -536,8 +536,7 @@ fn resource_section(ctx: &mut Ctx, v: &str, section: &str) -> Check {
     let q = format!("{m}[{bad}]");
     let text = quantity_text(&q);
     let detail = format!(
-        "!({qtype}) || !isQuantity({text}) ? ({text}.matches('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$') ? {suffix} : {format}) : sign(quantity({text})) < 0 ? {negative} : {integer}",
-        qtype = format!("type({q}) == string || type({q}) == int || type({q}) == uint || type({q}) == double"),
+        "!(type({q}) == string || type({q}) == int || type({q}) == uint || type({q}) == double) || !isQuantity({text}) ? ({text}.matches('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$') ? {suffix} : {format}) : sign(quantity({text})) < 0 ? {negative} : {integer}",
         suffix = lit(ERR_SUFFIX),
         format = lit(ERR_FORMAT_WRONG),
         negative = lit(IS_NEGATIVE_ERROR_MSG),
@@ -569,13 +568,12 @@ fn resource_section(ctx: &mut Ctx, v: &str, section: &str) -> Check {
 fn requests_within_limits(ctx: &mut Ctx, v: &str) -> Check {
     let (l, r) = (format!("{v}.limits"), format!("{v}.requests"));
     let both = |k: &str| {
+        let (lq, rq) = (format!("{l}[{k}]"), format!("{r}[{k}]"));
         format!(
             "{k} in {l} && ({}) && {lq} != null && {rq} != null && ({}) && ({})",
             resource_name_ok(k),
-            quantity_ok(k, &format!("{l}[{k}]")),
-            quantity_ok(k, &format!("{r}[{k}]")),
-            lq = format!("{l}[{k}]"),
-            rq = format!("{r}[{k}]"),
+            quantity_ok(k, &lq),
+            quantity_ok(k, &rq),
         )
     };
     let within = |k: &str| {
