@@ -3,7 +3,8 @@
 //! warnings, and the webhook's engine and the policy agree on a shared corpus (the semantic cases
 //! of `tests/validate_semantic.rs`, the README's CRD-admitted harmful values, every release's
 //! preset, and ratcheting updates): same verdict, and the field the policy denies is one the
-//! webhook denies.
+//! webhook denies. Also: the chart's `enforcement=policy` applied and enforcing, and the CEL cost
+//! and time on the grown objects of the benches.
 
 mod support;
 
@@ -410,4 +411,49 @@ fn measures_the_cost_margin_on_the_largest_meshconfig() {
             f / 100
         ))
     );
+}
+
+/// The chart with `enforcement=policy`, rendered for this apiserver's version and applied: only
+/// the policy objects, and the mesh namespace's MeshConfigs are checked.
+#[test]
+fn accepts_the_charts_policy_mode_and_enforces_it() {
+    let cp = plane();
+    let _logs = LogsOnFailure(&cp);
+    let chart = repo().join("charts/meshconfig-webhook");
+    let rendered = cp
+        .helm(&[
+            "template",
+            "meshconfig-webhook",
+            chart.to_str().expect("UTF-8 path"),
+            "--namespace",
+            "meshconfig-webhook",
+            "--kube-version",
+            "1.37.2",
+            "--set",
+            "enforcement=policy",
+            "--set",
+            "osm.meshNamespace=chart-mesh",
+        ])
+        .success("helm template");
+    cp.kubectl(&["create", "namespace", "chart-mesh"])
+        .success("create namespace");
+    cp.apply(&rendered.stdout);
+    let mut probe = in_namespace(
+        &support::merged(
+            &support::meshconfig_v1_2(),
+            json!({"spec": {"certificate": {"serviceCertValidityDuration": "24x"}}}),
+        ),
+        "chart-mesh",
+    );
+    probe["metadata"]["name"] = json!("osm-mesh-config");
+    wait_until_enforced(&cp, &probe.to_string());
+    let run = cp.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], Some(&probe.to_string()));
+    assert_eq!(
+        run.stderr.trim(),
+        "The meshconfigs \"osm-mesh-config\" is invalid: : ValidatingAdmissionPolicy 'meshconfig-osm-1.2' with binding 'meshconfig-osm-1.2' denied request: spec.certificate.serviceCertValidityDuration: Invalid value: \"24x\": time: unknown unit \"x\" in duration \"24x\""
+    );
+    // Other namespaces are not bound.
+    let elsewhere = in_namespace(&probe, "default");
+    let run = cp.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], Some(&elsewhere.to_string()));
+    assert!(run.ok(), "{}", run.stderr);
 }
