@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod arc;
 pub mod certs;
 pub mod cli;
 pub mod field;

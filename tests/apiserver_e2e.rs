@@ -55,6 +55,9 @@ struct MeshOptions {
     values: Vec<String>,
     /// Extra flags for `meshconfig-webhook serve`.
     serve: Vec<String>,
+    /// The mesh namespace; default: a fresh one named after the test. At most one test per
+    /// control plane may take a fixed name.
+    namespace: Option<&'static str>,
 }
 
 impl Default for MeshOptions {
@@ -64,6 +67,7 @@ impl Default for MeshOptions {
             preset: "objects/meshconfig-v1.2.4.json",
             values: vec![],
             serve: vec![],
+            namespace: None,
         }
     }
 }
@@ -84,7 +88,10 @@ static MESHES: AtomicUsize = AtomicUsize::new(0);
 impl Mesh {
     /// Creates the namespace and the preset MeshConfig (before any webhook sees it).
     fn new(cp: &'static ControlPlane, name: &str, opts: MeshOptions) -> Mesh {
-        let ns = format!("{name}-{}", MESHES.fetch_add(1, Ordering::Relaxed));
+        let ns = opts
+            .namespace
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{name}-{}", MESHES.fetch_add(1, Ordering::Relaxed)));
         cp.kubectl(&["create", "namespace", &ns]).success("create namespace");
         let mut preset = support::read_json(opts.preset);
         preset["metadata"]["namespace"] = json!(ns);
@@ -272,9 +279,27 @@ fn mesh(name: &str) -> Mesh {
 #[test]
 fn rejects_the_seed_patch_in_the_crd_before_the_webhook_is_called() {
     let _logs = LogsOnFailure(&V1_2);
-    let m = mesh("seed");
+    // Where Azure Arc's OSM extension keeps its MeshConfig.
+    let mut m = Mesh::new(
+        &V1_2,
+        "seed",
+        MeshOptions {
+            namespace: Some(support::MESH_NAMESPACE),
+            ..MeshOptions::default()
+        },
+    );
+    m.serve_and_register();
     let before = m.reviews();
-    let run = m.patch(r#"{"spec":{"traffic":{"enableEgress":"no"}}}"#, &[]);
+    let run = V1_2.kubectl(&[
+        "patch",
+        "meshconfig",
+        "osm-mesh-config",
+        "-n",
+        "arc-osm-system",
+        "-p",
+        r#"{"spec":{"traffic":{"enableEgress":"no"}}}"#,
+        "--type=merge",
+    ]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert_eq!(
         run.stderr,

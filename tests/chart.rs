@@ -23,7 +23,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[path = "support/tools.rs"]
 mod tools;
@@ -891,18 +891,32 @@ fn flags_ports_and_timeouts_agree_with_the_binary() {
         );
     }
 
-    // Enumerated flags: the schema allows exactly what the binary accepts.
-    for (flag_name, pointer) in [
-        ("--log-format", "/properties/server/properties/logFormat/enum"),
-        ("--osm-release", "/properties/osm/properties/release/enum"),
+    // Enumerated flags: the schema allows exactly what the binary accepts. clap lists the values
+    // of --log-format; --osm-release parses a Release, whose list is the schema table's.
+    let releases: BTreeSet<String> = meshconfig_webhook::schema::Release::ALL
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    for (flag_name, pointer, accepted) in [
+        (
+            "--log-format",
+            "/properties/server/properties/logFormat/enum",
+            help.possible_values("--log-format"),
+        ),
+        (
+            "--osm-release",
+            "/properties/osm/properties/release/enum",
+            Some(releases),
+        ),
     ] {
         let allowed: BTreeSet<String> = match schema.pointer(pointer) {
             Some(v) => strings(v).into_iter().map(str::to_owned).collect(),
             None => panic!("values.schema.json has no {pointer}"),
         };
-        if let Some(possible) = help.possible_values(flag_name) {
-            assert_eq!(allowed, possible, "values.schema.json {pointer} vs serve {flag_name}");
-        }
+        let Some(accepted) = accepted else {
+            panic!("serve --help lists no possible values for {flag_name}");
+        };
+        assert_eq!(allowed, accepted, "values.schema.json {pointer} vs serve {flag_name}");
     }
 
     // Defaults: the chart's ports and limits are the binary's.
@@ -1231,12 +1245,8 @@ fn secret_mode_uses_the_given_secret_and_ca_bundle() {
 #[test]
 fn network_policy_and_service_monitor() {
     let m = render(&[]);
-    assert!(
-        !m.has("NetworkPolicy") && !m.has("ServiceMonitor"),
-        "both optional, off by default"
-    );
-
-    let m = render(&["--set", "networkPolicy.enabled=true"]);
+    assert!(!m.has("ServiceMonitor"), "optional, off by default");
+    // Secure by default (issue 15): the NetworkPolicy is on without being asked for.
     let np = m.one("NetworkPolicy");
     let selector = &m.one("Deployment")["spec"]["selector"]["matchLabels"];
     assert_eq!(np["spec"]["podSelector"]["matchLabels"], *selector);
@@ -1251,10 +1261,23 @@ fn network_policy_and_service_monitor() {
         resolve_port(c, &ports[0]["port"])
     };
     assert_eq!(port_of_rule(&ingress[0]), container_port(c, "https"));
-    assert!(
-        ingress[0].get("from").is_none(),
-        "the apiserver may come from anywhere by default"
+    // By default the webhook port admits addresses outside the pod network and the konnectivity
+    // agents of managed control planes, and no other pod.
+    assert_eq!(
+        ingress[0]["from"],
+        json!([
+            {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.244.0.0/16"]}},
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+             "podSelector": {"matchLabels": {"app": "konnectivity-agent"}}},
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+             "podSelector": {"matchLabels": {"k8s-app": "konnectivity-agent"}}},
+        ])
     );
+    // [] admits any source, for clusters where the apiserver's address cannot be known.
+    let open = render(&["--set-json", "networkPolicy.webhookFrom=[]"]);
+    let open_ingress = arr(&open.one("NetworkPolicy")["spec"]["ingress"]);
+    assert!(open_ingress[0].get("from").is_none(), "{open_ingress:?}");
+    assert!(!render(&["--set", "networkPolicy.enabled=false"]).has("NetworkPolicy"));
     assert_eq!(port_of_rule(&ingress[1]), container_port(c, "admin"));
     assert!(
         !arr(&ingress[1]["from"]).is_empty(),
@@ -1637,6 +1660,18 @@ fn the_binary_starts_with_every_optional_flag_the_chart_passes() {
     let m = render(&["-f", &fixture("everything.yaml")]);
     let server = Server::start(&m, dir.path());
     assert_eq!(server.admin_get("/readyz").map(|(s, _)| s), Some(200));
+}
+
+#[test]
+fn rejects_a_grace_period_the_drain_does_not_fit_in() {
+    // The README's rule, enforced by the chart: terminationGracePeriodSeconds must exceed
+    // preStopSleepSeconds + server.shutdownTimeoutSeconds (defaults 5 + 20).
+    assert_refused(
+        KUBE_LATEST,
+        &["--set", "terminationGracePeriodSeconds=25"],
+        "terminationGracePeriodSeconds (25) must exceed preStopSleepSeconds (5) + server.shutdownTimeoutSeconds (20), or pods are killed mid-drain",
+    );
+    render(&["--set", "terminationGracePeriodSeconds=26"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@
 use std::time::{Duration, Instant};
 
 use meshconfig_webhook::admission::{self, Policy, Reply};
+use meshconfig_webhook::field::bounds::{APISERVER_WARNING_ITEM_RUNES, MAX_CAUSES, MAX_WARNINGS, webhook_warnings};
 use meshconfig_webhook::schema::{JsonType, Node, Release, Schema, SchemaId};
-use meshconfig_webhook::validate::{self, MAX_WARNING_LEN, Outcome, UnknownKeys};
+use meshconfig_webhook::validate::{self, Outcome, UnknownKeys};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -51,24 +52,101 @@ fn within<T>(limit: Duration, what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Inputs the fuzz targets found, as bytes for `admission::review` / `validate_json`.
-/// (The 10-minute runs of every target found no crash; see README "Fuzzing".)
-const FUZZ_FINDINGS: &[(&str, &[u8])] = &[];
+/// A request that once went wrong, and the answer it must get now.
+struct Finding {
+    note: &'static str,
+    review: fn() -> Value,
+    allowed: bool,
+    /// Text the answer's status message must contain.
+    message: &'static str,
+}
+
+/// Inputs that once went wrong: found by the malformed-input corpus (tests/server_malformed.rs)
+/// and the audit of issue 15; the 10-minute runs of every fuzz target found no crash (README
+/// "Fuzzing"). A new fuzz finding goes here as the review it was, with the answer it must get.
+const FINDINGS: &[Finding] = &[
+    Finding {
+        note: "20 000 ports out of range: quadratic duplicate check and aggregation (13 s)",
+        review: || meshconfig_review(json!({"traffic": {"outboundPortExclusionList": vec![0; 20_000]}})),
+        allowed: false,
+        message: "spec.traffic.outboundPortExclusionList[0]: Invalid value: 0: spec.traffic.outboundPortExclusionList[0] in body should be greater than or equal to 1",
+    },
+    Finding {
+        note: "8 000 bad entries in osm-config's exclusion list: quadratic (239 s, 680 MB)",
+        review: || configmap_review(&vec!["x"; 8_000].join(",")),
+        allowed: false,
+        message: "entry 1 \"x\": must be a valid CIDR value",
+    },
+    Finding {
+        note: "1.5 M invalid ports in 3 MB: a 555 MB answer, 2.45 GB peak memory, 63.5 s",
+        review: || meshconfig_review(json!({"traffic": {"outboundPortExclusionList": vec![0; 1_500_000]}})),
+        allowed: false,
+        message: "… and 1499900 more errors]",
+    },
+];
+
+fn meshconfig_review(spec: Value) -> Value {
+    let mut object = preset();
+    for (section, fields) in spec.as_object().into_iter().flatten() {
+        for (k, v) in fields.as_object().into_iter().flatten() {
+            object["spec"][section][k] = v.clone();
+        }
+    }
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "finding",
+            "kind": {"group": "config.openservicemesh.io", "version": "v1alpha2", "kind": "MeshConfig"},
+            "resource": {"group": "config.openservicemesh.io", "version": "v1alpha2", "resource": "meshconfigs"},
+            "name": "osm-mesh-config",
+            "namespace": "arc-osm-system",
+            "operation": "CREATE",
+            "userInfo": {"username": "fuzz"},
+            "object": object,
+        }
+    })
+}
+
+fn configmap_review(list: &str) -> Value {
+    let mut cm = osm_config();
+    cm["data"]["outbound_ip_range_exclusion_list"] = json!(list);
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "finding",
+            "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+            "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+            "name": "osm-config",
+            "namespace": "arc-osm-system",
+            "operation": "CREATE",
+            "userInfo": {"username": "fuzz"},
+            "object": cm,
+        }
+    })
+}
 
 #[test]
 fn replays_fuzz_findings() {
-    for (note, bytes) in FUZZ_FINDINGS {
-        let _ = admission::review(&policy(), bytes);
-        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
-            for id in SchemaId::ALL {
-                if let Some(schema) = Schema::get(id.release, id.version) {
-                    let _ = validate::meshconfig(schema, &v, None);
-                    let _ = validate::meshconfig(schema, &v, Some(&v));
-                }
-            }
-            let _ = validate::configmap(&v, None, UnknownKeys::Deny);
-        }
-        eprintln!("replayed: {note}");
+    for f in FINDINGS {
+        let body = (f.review)().to_string().into_bytes();
+        let reply = within(Duration::from_secs(10), f.note, || admission::review(&policy(), &body));
+        let Reply::Review { body: out, decision } = reply else {
+            panic!("{}: answered 400", f.note);
+        };
+        assert_eq!(decision.allowed(), f.allowed, "{}: {}", f.note, decision.message);
+        assert!(
+            decision.message.contains(f.message),
+            "{}: {:?} not in {:?}",
+            f.note,
+            f.message,
+            decision.message.chars().take(400).collect::<String>()
+        );
+        // Bounded: at most MAX_CAUSES causes and the count, whatever the input.
+        assert!(out.len() < 200_000, "{}: a {}-byte answer", f.note, out.len());
+        assert!(decision.denied_fields.len() <= MAX_CAUSES, "{}", f.note);
+        eprintln!("replayed: {} ({} bytes in, {} out)", f.note, body.len(), out.len());
     }
 }
 
@@ -90,9 +168,20 @@ fn validates_long_port_lists_in_linear_time() {
         let status = out.status("osm-mesh-config").expect("denied");
         (out, status)
     });
-    assert_eq!(out.0.errors.len(), 20_000);
-    // Identical messages are reported once in the aggregate, as apimachinery does.
-    assert!(out.1.message.len() < 20_000 * 200, "{}", out.1.message.len());
+    // The first errors by path, then one cause counting the rest.
+    assert_eq!(
+        (out.0.errors.len(), out.0.more_errors),
+        (MAX_CAUSES, 20_000 - MAX_CAUSES)
+    );
+    let causes = out.1.details.as_ref().map(|d| d.causes.clone()).unwrap_or_default();
+    assert_eq!(causes.len(), MAX_CAUSES + 1);
+    assert_eq!(causes[MAX_CAUSES].message, "… and 19900 more errors");
+    assert_eq!(causes[MAX_CAUSES].reason, "FieldValueTooMany");
+    assert!(
+        out.1.message.ends_with(", … and 19900 more errors]"),
+        "{}",
+        out.1.message
+    );
 }
 
 #[test]
@@ -136,7 +225,10 @@ fn reports_a_bounded_number_of_errors_for_a_long_osm_config_list() {
         validate::configmap(&cm, None, UnknownKeys::Deny)
     });
     assert!(out.allowed());
-    assert_eq!(out.warnings.len(), 99_999);
+    assert_eq!(
+        (out.warnings.len(), out.more_warnings),
+        (MAX_WARNINGS, 99_999 - MAX_WARNINGS)
+    );
 }
 
 #[test]
@@ -252,8 +344,13 @@ fn set(o: &mut Value, pointer: &str, value: Value) {
 
 fn check_outcome(a: &Outcome, b: &Outcome) -> Result<(), TestCaseError> {
     prop_assert_eq!(a, b, "not deterministic");
-    for w in &a.warnings {
-        prop_assert!(w.chars().count() <= MAX_WARNING_LEN, "warning too long: {}", w);
+    prop_assert!(a.errors.len() <= MAX_CAUSES && a.warnings.len() <= MAX_WARNINGS);
+    for w in webhook_warnings(&a.warnings, a.more_warnings) {
+        prop_assert!(
+            w.chars().count() <= APISERVER_WARNING_ITEM_RUNES,
+            "warning too long: {}",
+            w
+        );
     }
     if let Some(status) = a.status("osm-mesh-config") {
         prop_assert!(!status.message.is_empty());

@@ -443,6 +443,20 @@ async fn rejects_other_paths_with_404() {
         r.text().await.expect("text"),
         "/mutate not found: admission reviews go to POST /validate\n"
     );
+    // Counted and logged as every HTTP-level refusal (README "metrics and logs").
+    let m = wh.metrics().await;
+    assert!(
+        m.contains(r#"meshconfig_webhook_requests_total{operation="unknown",kind="unknown",decision="error"} 1"#),
+        "{m}"
+    );
+    let event = support::eventually(Duration::from_secs(5), "the 404 log line", || async {
+        wh.log_events()
+            .into_iter()
+            .find(|e| e["message"] == "rejected a request on the admission path")
+    })
+    .await;
+    assert_eq!(event["level"], "WARN");
+    assert_eq!(event["status"], 404);
 }
 
 #[tokio::test]

@@ -58,8 +58,10 @@ fn assert_warns(o: &Outcome, needle: &str) {
         o.warnings
     );
     assert!(
-        o.warnings.iter().all(|w| w.chars().count() <= 120),
-        "warning over 120 characters: {:?}",
+        o.warnings
+            .iter()
+            .all(|w| w.chars().count() <= meshconfig_webhook::field::bounds::APISERVER_WARNING_ITEM_RUNES),
+        "warning the webhook would cut: {:?}",
         o.warnings
     );
 }
@@ -627,4 +629,28 @@ fn ratchets_cross_field_rules_only_when_both_fields_are_unchanged() {
     ));
     let o = update(bad, json!({"spec": {"sidecar": {"tlsMaxProtocolVersion": "TLSv1_1"}}}));
     assert!(!o.allowed());
+}
+
+#[test]
+fn accepts_a_minimum_change_beside_a_stored_maximum_its_own_rule_rejects() {
+    // Stored: TLSv1_0 as maximum (denied on CREATE). Changing only the minimum must not be denied
+    // for the maximum nobody touched; the maximum's error is kept as a warning.
+    let o = update(
+        json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLS_AUTO", "tlsMaxProtocolVersion": "TLSv1_0"}}}),
+        json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_0"}}}),
+    );
+    assert_allowed(&o);
+    assert!(
+        o.warnings.iter().any(|w| w.starts_with(
+            "unchanged invalid value kept: spec.sidecar.tlsMaxProtocolVersion: Unsupported value: \"TLSv1_0\""
+        )),
+        "{:?}",
+        o.warnings
+    );
+    // Changing the maximum to another value the rule rejects is denied.
+    let o = update(
+        json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLS_AUTO", "tlsMaxProtocolVersion": "TLSv1_0"}}}),
+        json!({"spec": {"sidecar": {"tlsMaxProtocolVersion": "TLSv1_1"}}}),
+    );
+    assert_eq!(messages(&o).len(), 1, "{:?}", messages(&o));
 }

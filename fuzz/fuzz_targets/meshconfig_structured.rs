@@ -8,8 +8,9 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
+use meshconfig_webhook::field::bounds;
 use meshconfig_webhook::schema::{JsonType, Node, Schema, SchemaId};
-use meshconfig_webhook::validate::{self, MAX_WARNING_LEN};
+use meshconfig_webhook::validate;
 use serde_json::{Map, Number, Value, json};
 
 /// Strings the semantic rules care about, valid and nearly valid.
@@ -265,8 +266,14 @@ fuzz_target!(|data: &[u8]| {
     for stored in [None, old.as_ref(), Some(&new)] {
         let outcome = validate::meshconfig(schema, &new, stored);
         assert_eq!(outcome, validate::meshconfig(schema, &new, stored), "not deterministic");
-        for w in &outcome.warnings {
-            assert!(w.chars().count() <= MAX_WARNING_LEN, "warning too long: {w}");
+        // Bounded answers: the caps of `field::bounds`, and warnings the apiserver passes on whole.
+        assert!(outcome.errors.len() <= bounds::MAX_CAUSES);
+        assert!(outcome.warnings.len() <= bounds::MAX_WARNINGS);
+        for w in bounds::webhook_warnings(&outcome.warnings, outcome.more_warnings) {
+            assert!(
+                w.chars().count() <= bounds::APISERVER_WARNING_ITEM_RUNES,
+                "warning too long: {w}"
+            );
         }
         if let Some(status) = outcome.status("osm-mesh-config") {
             assert!(

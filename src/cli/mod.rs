@@ -1,5 +1,6 @@
 //! The command line: one clap `Args`, one module per subcommand.
 
+mod arc_settings_cmd;
 mod certs_cmd;
 mod policy_cmd;
 mod schema_cmd;
@@ -33,6 +34,8 @@ pub enum Command {
     Policy(policy_cmd::PolicyArgs),
     /// Write a development CA and serving certificate (ca.crt, tls.crt, tls.key).
     Certs(certs_cmd::CertsArgs),
+    /// Check an Azure Arc OSM extension settings file (or ARM template) before `az k8s-extension create`.
+    ArcSettings(arc_settings_cmd::ArcSettingsArgs),
 }
 
 /// `--unknown-configmap-keys`, shared by `serve` and `validate`.
@@ -59,5 +62,6 @@ pub fn run(args: Args) -> ExitCode {
         Command::Serve(a) => serve::run(*a),
         Command::Certs(a) => certs_cmd::run(a),
         Command::Policy(a) => policy_cmd::run(a),
+        Command::ArcSettings(a) => arc_settings_cmd::run(a),
     }
 }

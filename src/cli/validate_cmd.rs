@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use super::UnknownKeysArg;
+use crate::field::bounds::cli_warnings;
 use crate::schema::configmap::{CONFIGMAP_KIND, CONFIGMAP_NAME};
 use crate::schema::{ApiVersion, GROUP, KIND, Release, Schema};
 use crate::validate::{self, Outcome, UnknownKeys};
@@ -19,7 +20,7 @@ pub struct ValidateArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<String>,
     /// OSM release line whose schema applies (0.9, 0.10, 0.11, 1.0, 1.1, 1.2).
-    #[arg(long, env = "MESHCONFIG_OSM_RELEASE", default_value = "1.2")]
+    #[arg(long, env = "MESHCONFIG_OSM_RELEASE", default_value = crate::server::DEFAULT_OSM_RELEASE)]
     pub osm_release: Release,
     /// A stored MeshConfig to patch (what `kubectl patch` would start from).
     #[arg(long, value_name = "FILE", requires = "patch")]
@@ -127,7 +128,7 @@ pub fn run(a: ValidateArgs) -> ExitCode {
 fn print_results(results: &[Checked], output: Output) {
     let many = results.len() > 1;
     for c in results {
-        for w in &c.outcome.warnings {
+        for w in cli_warnings(&c.outcome.warnings, c.outcome.more_warnings) {
             eprintln!("Warning: {w}");
         }
     }
@@ -154,7 +155,7 @@ fn print_results(results: &[Checked], output: Output) {
                         "name": c.name,
                         "allowed": c.outcome.allowed(),
                         "status": c.outcome.status(&c.name),
-                        "warnings": c.outcome.warnings,
+                        "warnings": cli_warnings(&c.outcome.warnings, c.outcome.more_warnings),
                     })
                 })
                 .collect();
@@ -168,7 +169,7 @@ fn print_results(results: &[Checked], output: Output) {
     }
 }
 
-fn read(file: &str) -> Result<String, String> {
+pub(crate) fn read(file: &str) -> Result<String, String> {
     let mut buf = Vec::new();
     let res = if file == "-" {
         std::io::stdin().read_to_end(&mut buf).map(|_| ())

@@ -4,6 +4,7 @@
 //! Every message a user sees leaves through this module, so server, CLI and tests word things
 //! identically.
 
+pub mod bounds;
 mod quote;
 mod status;
 
@@ -164,16 +165,23 @@ impl FieldError {
         self
     }
 
-    /// `Error.ErrorBody()` as Kubernetes 1.24–1.33 words it.
+    /// `Error.ErrorBody()` as Kubernetes 1.24–1.33 words it, with a string value longer than
+    /// [`bounds::MAX_ECHOED_VALUE_BYTES`] printed as `"<value omitted>"` (also where the detail
+    /// quotes it) and the detail cut at [`bounds::MAX_DETAIL_BYTES`].
     pub fn body(&self) -> String {
         let mut s = String::from(self.kind.as_str());
         let omit = matches!(
             self.kind,
             ErrorType::Required | ErrorType::Forbidden | ErrorType::TooLong | ErrorType::Internal
         ) || self.value == BadValue::Omit;
+        let long = match &self.value {
+            BadValue::Str(v) | BadValue::Go(v) if v.len() > bounds::MAX_ECHOED_VALUE_BYTES => Some(v.as_str()),
+            _ => None,
+        };
         if !omit {
             s.push_str(": ");
             match &self.value {
+                _ if long.is_some() => s.push_str(&go_quote(bounds::VALUE_OMITTED)),
                 BadValue::Omit => {}
                 BadValue::Null => s.push_str("\"null\""),
                 BadValue::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
@@ -185,7 +193,22 @@ impl FieldError {
         }
         if !self.detail.is_empty() {
             s.push_str(": ");
-            s.push_str(&self.detail);
+            let detail = match long {
+                Some(v) if self.detail.len() > bounds::MAX_ECHOED_VALUE_BYTES => {
+                    std::borrow::Cow::Owned(self.detail.replace(&go_quote(v), &go_quote(bounds::VALUE_OMITTED)))
+                }
+                _ => std::borrow::Cow::Borrowed(self.detail.as_str()),
+            };
+            if detail.len() > bounds::MAX_DETAIL_BYTES {
+                let mut cut = bounds::MAX_DETAIL_BYTES - 3;
+                while !detail.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.push_str(&detail[..cut]);
+                s.push_str("...");
+            } else {
+                s.push_str(&detail);
+            }
         }
         s
     }
@@ -286,6 +309,30 @@ mod tests {
             FieldError::invalid("spec.p", false, "x").to_string(),
             "spec.p: Invalid value: false: x"
         );
+    }
+
+    #[test]
+    fn long_values_are_omitted_as_apimachinery_omits_them() {
+        let long = "9".repeat(5_000_000);
+        let e = FieldError::invalid(
+            "spec.d",
+            long.as_str(),
+            format!("time: invalid duration {}", go_quote(&long)),
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"spec.d: Invalid value: "<value omitted>": time: invalid duration "<value omitted>""#
+        );
+        let at_limit = "a".repeat(bounds::MAX_ECHOED_VALUE_BYTES);
+        let e = FieldError::invalid("spec.d", at_limit.as_str(), "x");
+        assert_eq!(e.to_string(), format!("spec.d: Invalid value: \"{at_limit}\": x"));
+        // A detail quoting something else that is long is cut.
+        let e = FieldError::invalid("spec.d", "x", "é".repeat(2000));
+        assert_eq!(
+            e.body().len(),
+            "Invalid value: \"x\": ".len() + bounds::MAX_DETAIL_BYTES - 1
+        );
+        assert!(e.body().ends_with("é..."));
     }
 
     #[test]

@@ -44,12 +44,19 @@ impl Status {
     /// `apierrors.NewInvalid(schema.GroupKind{group, kind}, name, errs)`: code 422, reason
     /// `Invalid`, message `<Kind>.<group> "<name>" is invalid: <aggregate>`, one cause per error.
     pub fn invalid(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
+        Self::invalid_capped(group, kind, name, errors, 0)
+    }
+
+    /// [`Status::invalid`] for the first errors of a longer list: `more` errors left out are
+    /// counted in one last cause (`… and N more errors`, reason `FieldValueTooMany`, no field)
+    /// and at the end of the message.
+    pub fn invalid_capped(group: &str, kind: &str, name: &str, errors: &[FieldError], more: usize) -> Self {
         let qualified = if group.is_empty() {
             kind.to_owned()
         } else {
             format!("{kind}.{group}")
         };
-        let causes = errors
+        let mut causes: Vec<Cause> = errors
             .iter()
             .map(|e| Cause {
                 reason: e.kind.cause_reason().to_owned(),
@@ -57,16 +64,22 @@ impl Status {
                 field: e.field.clone(),
             })
             .collect();
+        let mut aggregate = aggregate_message(errors);
+        if more > 0 {
+            causes.push(super::bounds::more_errors_cause(more));
+            // The aggregate's brackets are kept for one shown error plus the count, as for two.
+            let shown = aggregate
+                .strip_prefix('[')
+                .and_then(|a| a.strip_suffix(']'))
+                .unwrap_or(&aggregate);
+            aggregate = format!("[{shown}, {}]", super::bounds::more_errors_text(more));
+        }
         Self {
             kind: "Status".into(),
             api_version: "v1".into(),
             metadata: serde_json::Map::new(),
             status: "Failure".into(),
-            message: format!(
-                "{qualified} {} is invalid: {}",
-                super::go_quote(name),
-                aggregate_message(errors)
-            ),
+            message: format!("{qualified} {} is invalid: {aggregate}", super::go_quote(name)),
             reason: "Invalid".into(),
             details: Some(Details {
                 name: name.into(),

@@ -124,26 +124,27 @@ pub fn validations(release: Release, kube: KubeVersion) -> (Vec<(String, String)
         variables.push((var.clone(), format!("object.{}", segments.join("."))));
         variables.append(&mut ctx.variables);
         let present = format!("{}.hasValue()", optional_path("object", &segments));
-        let ratchet = match rules::ratchet(f.kind) {
-            Ratchet::Own => format!(
-                "{} == {}",
-                optional_path("oldObject", &segments),
-                optional_path("object", &segments)
-            ),
-            Ratchet::Children(keys) => keys
-                .iter()
-                .map(|k| {
-                    let child: Vec<&str> = segments.iter().copied().chain(std::iter::once(*k)).collect();
-                    format!(
-                        "{} == {}",
-                        optional_path("oldObject", &child),
-                        optional_path("object", &child)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" && "),
-        };
-        for c in checks {
+        for (index, c) in checks.into_iter().enumerate() {
+            let ratchet = match rules::ratchet(f.kind, index) {
+                Ratchet::Own => format!(
+                    "{} == {}",
+                    optional_path("oldObject", &segments),
+                    optional_path("object", &segments)
+                ),
+                Ratchet::Children(keys) => keys
+                    .iter()
+                    .map(|k| {
+                        let child: Vec<&str> = segments.iter().copied().chain(std::iter::once(*k)).collect();
+                        format!(
+                            "{} == {}",
+                            optional_path("oldObject", &child),
+                            optional_path("object", &child)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" && "),
+            };
+
             out.push(Validation {
                 path: path.clone(),
                 // Absent values have nothing to check; on UPDATE an unchanged value is not

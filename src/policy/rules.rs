@@ -13,7 +13,7 @@ use crate::validate::cidr::{INVALID_CIDR_MSG, IPV6_CIDR_MSG};
 use crate::validate::names;
 use crate::validate::resources::{ERR_FORMAT_WRONG, ERR_SUFFIX, IS_NEGATIVE_ERROR_MSG, IS_NOT_INTEGER_ERROR_MSG};
 use crate::validate::semantic::{
-    COMMON_NAME_MAX_BYTES, DurationRule, EXT_AUTHZ_REQUIRED, IntBounds, TLS_MAX_SUPPORTED,
+    COMMON_NAME_MAX_BYTES, DurationRule, EXT_AUTHZ_REQUIRED, TLS_MAX_SUPPORTED, int_bounds_detail,
 };
 
 /// What the generator may use on the target Kubernetes version.
@@ -60,6 +60,16 @@ impl Ctx<'_> {
     }
 }
 
+/// How check `index` of `kind` ratchets on UPDATE, as `validate::semantic` does: the sidecar's
+/// maximum TLS version rule on the maximum alone, the ordering rule on both versions.
+pub fn ratchet(kind: Kind, index: usize) -> Ratchet {
+    match (kind, index) {
+        (Kind::SidecarTls, 0) => Ratchet::Children(&["tlsMaxProtocolVersion"]),
+        (Kind::SidecarTls, _) => Ratchet::Children(&["tlsMinProtocolVersion", "tlsMaxProtocolVersion"]),
+        _ => Ratchet::Own,
+    }
+}
+
 /// The checks of `kind` on the value at `ctx.path`; empty for kinds without a denying rule
 /// (the webhook only warns for them, or the CRD already checks them).
 pub fn checks(kind: Kind, ctx: &mut Ctx) -> Vec<Check> {
@@ -68,8 +78,8 @@ pub fn checks(kind: Kind, ctx: &mut Ctx) -> Vec<Check> {
     if let Some(rule) = DurationRule::of(kind, env.release) {
         return vec![duration(ctx, rule, v)];
     }
-    if let Some(b) = IntBounds::of(kind) {
-        return vec![int_bounds(b, path, v)];
+    if let Some((lo, hi)) = kind.int_bounds() {
+        return int_bounds(lo, hi, path, v).into_iter().collect();
     }
     match kind {
         Kind::OsmLogLevel => vec![osm_log_level(path, v)],
@@ -100,14 +110,6 @@ pub fn checks(kind: Kind, ctx: &mut Ctx) -> Vec<Check> {
     }
 }
 
-/// How the rule of `kind` ratchets on UPDATE, as `validate::semantic` does.
-pub fn ratchet(kind: Kind) -> Ratchet {
-    match kind {
-        Kind::SidecarTls => Ratchet::Children(&["tlsMinProtocolVersion", "tlsMaxProtocolVersion"]),
-        _ => Ratchet::Own,
-    }
-}
-
 // ---- durations and numbers
 
 fn duration(ctx: &mut Ctx, rule: DurationRule, v: &str) -> Check {
@@ -134,15 +136,20 @@ fn duration(ctx: &mut Ctx, rule: DurationRule, v: &str) -> Check {
     }
 }
 
-fn int_bounds(b: IntBounds, path: &str, v: &str) -> Check {
-    let max = b.max.map(|m| format!(" && {v} <= {m}")).unwrap_or_default();
-    Check {
-        condition: format!("{v} >= {}{max}", b.min),
+/// `Kind::int_bounds`, worded by `int_bounds_detail`; no check where the webhook has none.
+fn int_bounds(lo: Option<i64>, hi: Option<i64>, path: &str, v: &str) -> Option<Check> {
+    let detail = int_bounds_detail(lo, hi)?;
+    let bounds: Vec<String> = [lo.map(|lo| format!("{v} >= {lo}")), hi.map(|hi| format!("{v} <= {hi}"))]
+        .into_iter()
+        .flatten()
+        .collect();
+    Some(Check {
+        condition: bounds.join(" && "),
         message: message(
-            &FieldError::invalid(path, value_slot(0), b.detail),
+            &FieldError::invalid(path, value_slot(0), detail),
             &[format!("string({v})")],
         ),
-    }
+    })
 }
 
 fn osm_log_level(path: &str, v: &str) -> Check {

@@ -60,12 +60,7 @@ fn node(n: &Node) -> Value {
     if !n.enum_values.is_empty() {
         m.insert("enum".into(), n.enum_values.to_vec().into());
     }
-    let (min, max) = match n.kind {
-        Kind::TracingPort => (Some(0), Some(32767)),
-        Kind::CertKeyBitSize => (Some(2048), Some(4096)),
-        Kind::NonNegative => (Some(0), None),
-        _ => (n.minimum, n.maximum),
-    };
+    let (min, max) = n.kind.int_bounds().unwrap_or((n.minimum, n.maximum));
     if let Some(v) = min {
         m.insert("minimum".into(), v.into());
     }

@@ -77,12 +77,17 @@ impl Release {
     /// Below this interval OSM's resync ticker does not run (`pkg/ticker`): 1m up to v0.10, then 30s.
     pub fn resync_floor_ns(self) -> i64 {
         if self <= Self::V0_10 {
-            60_000_000_000
+            RESYNC_FLOOR_TO_0_10_NS
         } else {
-            30_000_000_000
+            RESYNC_FLOOR_FROM_0_11_NS
         }
     }
 }
+
+/// OSM's resync ticker floor up to v0.10, v0.8's `osm-config` included.
+pub const RESYNC_FLOOR_TO_0_10_NS: i64 = 60_000_000_000;
+/// OSM's resync ticker floor from v0.11.
+pub const RESYNC_FLOOR_FROM_0_11_NS: i64 = 30_000_000_000;
 
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -283,6 +288,20 @@ pub enum Kind {
     ExtAuthz,
     /// `featureFlags.enableMulticlusterMode`: ignored since v1.2.
     Multicluster,
+}
+
+impl Kind {
+    /// The inclusive bounds of an integer kind's semantic rule (`None` for no bound on a side):
+    /// the one place the rules in `validate::semantic` and the JSON Schema export read them from.
+    pub fn int_bounds(self) -> Option<(Option<i64>, Option<i64>)> {
+        match self {
+            // OSM decodes the tracing port as int16.
+            Self::TracingPort => Some((Some(0), Some(i64::from(i16::MAX)))),
+            Self::CertKeyBitSize => Some((Some(2048), Some(4096))),
+            Self::NonNegative => Some((Some(0), None)),
+            _ => None,
+        }
+    }
 }
 
 /// A compiled schema node.

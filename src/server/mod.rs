@@ -43,6 +43,16 @@ pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// Memory for the reviews in progress, their bodies and parsed trees together: a body of the
+/// full 3 MiB takes all of it, small reviews run side by side. With the process' own ~12 MiB the
+/// peak stays near 80 MiB, inside the chart's 128 Mi limit (`tests/server_bounds.rs`).
+pub const REVIEW_MEMORY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+/// What a review costs per byte of body at most: a list of two-byte items (`0,`) becomes 32-byte
+/// `serde_json::Value`s, 16×, and the list's buffer grows by doubling (measured: 3 MB of ports
+/// peak at 65 MB above the idle process).
+pub const REVIEW_BYTES_PER_BODY_BYTE: usize = 24;
+/// How long a review waits for memory before the client gets 503 with Retry-After.
+const REVIEW_MEMORY_WAIT: Duration = Duration::from_secs(10);
 
 /// Where kube-apiserver sends AdmissionReviews (`clientConfig.service.path`).
 pub const ADMISSION_PATH: &str = "/validate";
@@ -285,6 +295,13 @@ struct WebhookInner {
     metrics: Arc<admin::Metrics>,
     in_flight: Semaphore,
     max_in_flight: usize,
+    /// Reviews decided at once, each on a blocking thread: as many as there are cores, so a
+    /// slow review never holds a runtime worker and the memory of the reviews in progress is
+    /// bounded by the core count, not by --max-in-flight.
+    reviewing: Arc<Semaphore>,
+    /// [`REVIEW_MEMORY_BUDGET_BYTES`] in KiB; a review holds its body's share while it is read
+    /// and decided, so neither queued bodies nor parsed trees can exceed it.
+    memory: Semaphore,
     max_body_bytes: usize,
     body_read_timeout: Duration,
     #[cfg(debug_assertions)]
@@ -300,6 +317,8 @@ impl WebhookState {
                 metrics,
                 in_flight: Semaphore::new(max_in_flight),
                 max_in_flight,
+                reviewing: Arc::new(Semaphore::new(review_threads())),
+                memory: Semaphore::new(REVIEW_MEMORY_BUDGET_BYTES / 1024),
                 max_body_bytes: config.max_body_bytes,
                 body_read_timeout: config.body_read_timeout,
                 #[cfg(debug_assertions)]
@@ -311,6 +330,18 @@ impl WebhookState {
     }
 }
 
+/// The share of [`REVIEW_MEMORY_BUDGET_BYTES`] (in KiB) a review of `body_bytes` holds: at most
+/// all of it, so a review of any accepted body runs, alone.
+fn review_kib(body_bytes: usize) -> u32 {
+    let kib = body_bytes.saturating_mul(REVIEW_BYTES_PER_BODY_BYTE).div_ceil(1024);
+    u32::try_from(kib.clamp(1, REVIEW_MEMORY_BUDGET_BYTES / 1024)).unwrap_or(u32::MAX)
+}
+
+/// How many reviews run at once: one per core.
+fn review_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
 fn webhook_router(state: WebhookState) -> Router {
     Router::new()
         .route(ADMISSION_PATH, any(validate))
@@ -318,15 +349,22 @@ fn webhook_router(state: WebhookState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
-    debug!(%method, path = uri.path(), "no such path on the webhook port");
-    plain(
+/// Another path: counted and logged as every other HTTP-level refusal (a webhook configuration
+/// with a wrong `clientConfig.service.path` shows up here).
+async fn not_found(State(state): State<WebhookState>, uri: axum::http::Uri) -> Response {
+    let started = Instant::now();
+    let response = reject(
         StatusCode::NOT_FOUND,
         format!(
             "{} not found: admission reviews go to POST {ADMISSION_PATH}",
             uri.path()
         ),
-    )
+    );
+    state
+        .inner
+        .metrics
+        .request("unknown", "unknown", Verdict::Error.as_str(), started.elapsed());
+    response
 }
 
 /// A plain-text response (HTTP errors that are not reviews).
@@ -363,7 +401,7 @@ async fn validate(State(state): State<WebhookState>, request: Request) -> Respon
 }
 
 /// The admission path: HTTP checks, then the review. `Err` is an HTTP error response.
-async fn handle(s: &WebhookInner, request: Request) -> Result<(Response, Box<Decision>), Response> {
+async fn handle(s: &Arc<WebhookInner>, request: Request) -> Result<(Response, Box<Decision>), Response> {
     let (parts, body) = request.into_parts();
     if parts.method != Method::POST {
         let mut r = reject(
@@ -419,6 +457,22 @@ async fn handle(s: &WebhookInner, request: Request) -> Result<(Response, Box<Dec
     if declared.is_some_and(|n| n > s.max_body_bytes as u64) {
         return Err(too_large());
     }
+    // Memory before reading: the declared length (the apiserver always sends one), or the most
+    // a body may have.
+    let body_bytes = declared.map_or(s.max_body_bytes, |n| n as usize);
+    let Ok(Ok(_memory)) = tokio::time::timeout(REVIEW_MEMORY_WAIT, s.memory.acquire_many(review_kib(body_bytes))).await
+    else {
+        let mut r = reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the reviews in progress use the webhook's memory ({} MiB) for over {REVIEW_MEMORY_WAIT:?}; retry",
+                REVIEW_MEMORY_BUDGET_BYTES / (1024 * 1024)
+            ),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return Err(r);
+    };
     let bytes = match read_body(body, s.max_body_bytes, s.body_read_timeout).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => return Err(too_large()),
@@ -435,7 +489,21 @@ async fn handle(s: &WebhookInner, request: Request) -> Result<(Response, Box<Dec
             ));
         }
     };
-    match review_catching_panics(s, &bytes) {
+    // The review itself is CPU work (up to a second for the largest bodies): on a blocking
+    // thread, at most one per core at a time, while the in-flight slot stays held.
+    let reply = match s.reviewing.clone().acquire_owned().await {
+        Ok(permit) => {
+            let inner = s.clone();
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                review_catching_panics(&inner, &bytes)
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the review task failed: {e}")))
+        }
+        Err(e) => Err(format!("the review pool is closed: {e}")),
+    };
+    match reply {
         Ok(Reply::Review { body, decision }) => {
             let response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
             Ok((response, decision))
@@ -656,6 +724,8 @@ mod tests {
             metrics: Arc::new(admin::Metrics::new()),
             in_flight: Semaphore::new(1),
             max_in_flight: 1,
+            reviewing: Arc::new(Semaphore::new(1)),
+            memory: Semaphore::new(REVIEW_MEMORY_BUDGET_BYTES / 1024),
             max_body_bytes: config.max_body_bytes,
             body_read_timeout: config.body_read_timeout,
             panic_uid: Some("boom".into()),
@@ -679,8 +749,14 @@ mod tests {
     }
 
     #[test]
-    fn default_addresses_use_the_default_ports() {
-        assert!(DEFAULT_ADDR.ends_with(&format!(":{DEFAULT_WEBHOOK_PORT}")));
-        assert!(DEFAULT_ADMIN_ADDR.ends_with(&format!(":{DEFAULT_ADMIN_PORT}")));
+    fn a_review_of_any_accepted_body_fits_the_memory_budget() {
+        let budget_kib = REVIEW_MEMORY_BUDGET_BYTES / 1024;
+        // The preset's 2.6 KB review: about 2 000 of them fit side by side.
+        assert_eq!(review_kib(2_600), 61);
+        assert_eq!(review_kib(0), 1);
+        // The largest body takes the whole budget (it is 72 MiB by the estimate), so it runs
+        // alone, and a larger --max-body-bytes still gets a review instead of waiting forever.
+        assert_eq!(review_kib(DEFAULT_MAX_BODY_BYTES) as usize, budget_kib);
+        assert_eq!(review_kib(usize::MAX) as usize, budget_kib);
     }
 }

@@ -17,9 +17,6 @@ use crate::schema::configmap::{
     CONFIGMAP_GROUP, CONFIGMAP_KIND, CONFIGMAP_NAME, ENVOY_LOG_LEVELS, KEYS, KeyDef, ValueKind,
 };
 
-// The bounds and details of the MeshConfig twins (`validate::semantic`), restated: keep in step.
-const ONE_MINUTE_NS: i64 = 60_000_000_000;
-
 /// The detail for a value Go's `strconv.ParseBool` rejects.
 pub const BOOL_MSG: &str = "must be a boolean (true or false)";
 /// The detail of the ext-authz cross-key rule.
@@ -174,11 +171,11 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
             }
         }
         ValueKind::ServiceCertDuration => semantic::duration(f, DurationRule::ServiceCert, path, s, unchanged),
-        // OSM v0.8 stops its resync ticker below one minute.
+        // OSM v0.8 stops its resync ticker below one minute, as every release up to v0.10.
         ValueKind::ResyncInterval => semantic::duration(
             f,
             DurationRule::Resync {
-                floor_ns: ONE_MINUTE_NS,
+                floor_ns: crate::schema::RESYNC_FLOOR_TO_0_10_NS,
             },
             path,
             s,
@@ -187,7 +184,7 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
         ValueKind::ExtAuthzTimeout => semantic::duration(f, DurationRule::NonNegative, path, s, unchanged),
         ValueKind::TracingPort => match atoi(s) {
             Err(e) => invalid(f, e),
-            Ok(p) if !(0..=65535).contains(&p) => invalid(f, range_msg(0, 65535)),
+            Ok(p) if !(0..=65535).contains(&p) => invalid(f, semantic::inclusive_range(0, 65535)),
             Ok(_) => {}
         },
         // Empty is "unset": the cross-key rule reports it when ext-authz is enabled.
@@ -197,7 +194,7 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
             let min = i64::from(extauthz);
             match atoi(s) {
                 Err(e) => invalid(f, e),
-                Ok(p) if !(min..=65535).contains(&p) => invalid(f, range_msg(min, 65535)),
+                Ok(p) if !(min..=65535).contains(&p) => invalid(f, semantic::inclusive_range(min, 65535)),
                 Ok(_) => {}
             }
         }
@@ -206,11 +203,6 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
         ValueKind::UrlPath => semantic::url_path(f, path, s, unchanged),
         ValueKind::Text => {}
     }
-}
-
-/// apimachinery's `InclusiveRangeError`.
-fn range_msg(lo: i64, hi: i64) -> String {
-    format!("must be between {lo} and {hi}, inclusive")
 }
 
 /// `inbound_extauthz_enable` true: Envoy's ext_authz filter needs an `address:port` target.
@@ -336,8 +328,8 @@ fn suggest(unknown: &str) -> Option<&'static str> {
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and transpositions
-/// of adjacent bytes, each costing one.
-fn osa_distance(a: &[u8], b: &[u8]) -> usize {
+/// of adjacent bytes, each costing one. Also suggests Arc settings keys (`arc::check`).
+pub(crate) fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     let w = b.len() + 1;
     // Three rows: i-2, i-1, i.
     let mut rows = vec![0usize; 3 * w];

@@ -20,7 +20,8 @@ pub use defaults::apply_defaults;
 
 use serde_json::Value;
 
-use crate::field::{FieldError, Layer, Status, sort_by_path};
+use crate::field::bounds::{FirstErrors, FirstWarnings};
+use crate::field::{FieldError, Layer, Status};
 use crate::schema::{GROUP, JsonType, KIND, MESH_CONFIG_NAME, Node, Schema};
 
 /// `metav1.ObjectMeta`'s fields; the apiserver prunes any other key under `metadata`.
@@ -42,18 +43,20 @@ const OBJECT_META_FIELDS: &[&str] = &[
     "managedFields",
 ];
 
-/// Warnings are shown by kubectl one per line; keep them readable.
-pub const MAX_WARNING_LEN: usize = 120;
-
 /// What validation found: errors deny, warnings are returned with an allowed (or denied) answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     /// API group and kind of the validated object (for the Status).
     pub group: &'static str,
     pub kind: &'static str,
-    /// Sorted by field path.
+    /// The first [`MAX_CAUSES`](crate::field::bounds::MAX_CAUSES) errors by field path.
     pub errors: Vec<FieldError>,
+    /// Errors found beyond `errors`.
+    pub more_errors: usize,
+    /// The first [`MAX_WARNINGS`](crate::field::bounds::MAX_WARNINGS) distinct warnings, whole.
     pub warnings: Vec<String>,
+    /// Warnings found beyond `warnings`.
+    pub more_warnings: usize,
 }
 
 impl Outcome {
@@ -63,7 +66,8 @@ impl Outcome {
 
     /// The Status the apiserver would return for this object, or `None` when it is allowed.
     pub fn status(&self, name: &str) -> Option<Status> {
-        (!self.errors.is_empty()).then(|| Status::invalid(self.group, self.kind, name, &self.errors))
+        (!self.errors.is_empty())
+            .then(|| Status::invalid_capped(self.group, self.kind, name, &self.errors, self.more_errors))
     }
 
     /// Only the errors the CRD's schema itself reports (for comparing with the apiserver).
@@ -81,11 +85,12 @@ pub fn meshconfig(schema: &Schema, object: &Value, old: Option<&Value>) -> Outco
     walk.finish()
 }
 
-/// What a validator found so far: errors (with whether their value is unchanged from the stored
-/// object, for ratcheting) and warnings. Shared by every object kind's validator.
+/// What a validator found so far, bounded whatever the input: the first errors by path and the
+/// first warnings, with counts of the rest. Errors about values unchanged from the stored object
+/// become warnings at once (ratcheting). Shared by every object kind's validator.
 pub(crate) struct Findings {
-    found: Vec<(FieldError, bool)>,
-    warnings: Vec<String>,
+    errors: FirstErrors,
+    warnings: FirstWarnings,
     /// Whether this is an UPDATE (ratcheting applies).
     update: bool,
 }
@@ -93,37 +98,39 @@ pub(crate) struct Findings {
 impl Findings {
     pub(crate) fn new(update: bool) -> Self {
         Self {
-            found: Vec::new(),
-            warnings: Vec::new(),
+            errors: FirstErrors::default(),
+            warnings: FirstWarnings::default(),
             update,
         }
     }
 
     /// Records an error; on UPDATE an error about an unchanged value only warns.
     pub(crate) fn push(&mut self, error: FieldError, unchanged: bool) {
-        self.found.push((error, self.update && unchanged));
+        if self.update && unchanged {
+            if self.warnings.full() {
+                self.warnings.count_one();
+            } else {
+                self.warnings.push(format!("unchanged invalid value kept: {error}"));
+            }
+        } else {
+            self.errors.push(error);
+        }
     }
 
     pub(crate) fn warn(&mut self, w: String) {
-        self.warnings.push(clip(w));
+        self.warnings.push(w);
     }
 
     pub(crate) fn finish(self, group: &'static str, kind: &'static str) -> Outcome {
-        let mut errors = Vec::with_capacity(self.found.len());
-        let mut warnings = self.warnings;
-        for (error, ratcheted) in self.found {
-            if ratcheted {
-                warnings.push(clip(format!("unchanged invalid value kept: {error}")));
-            } else {
-                errors.push(error);
-            }
-        }
-        sort_by_path(&mut errors);
+        let (errors, more_errors) = self.errors.finish();
+        let (warnings, more_warnings) = self.warnings.finish();
         Outcome {
             group,
             kind,
             errors,
+            more_errors,
             warnings,
+            more_warnings,
         }
     }
 }
@@ -339,16 +346,6 @@ impl<'s> Walk<'s> {
     fn finish(self) -> Outcome {
         self.findings.finish(GROUP, KIND)
     }
-}
-
-/// Shortens a warning to [`MAX_WARNING_LEN`] characters, marking the cut.
-fn clip(mut w: String) -> String {
-    if w.chars().count() > MAX_WARNING_LEN {
-        let cut = w.char_indices().nth(MAX_WARNING_LEN - 3).map_or(w.len(), |(i, _)| i);
-        w.truncate(cut);
-        w.push_str("...");
-    }
-    w
 }
 
 fn push_index(s: &mut String, i: usize) {

@@ -40,10 +40,11 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
             w.push(FieldError::invalid(path, s.as_str(), URL_PATH_DETAIL), unchanged);
         }
         (Kind::TracingPort | Kind::CertKeyBitSize | Kind::NonNegative, Value::Number(_)) => {
-            if let (Some(i), Some(b)) = (int(v), IntBounds::of(n.kind))
-                && !b.contains(i)
+            if let (Some(x), Some((lo, hi))) = (int(v), n.kind.int_bounds())
+                && (lo.is_some_and(|lo| x < lo) || hi.is_some_and(|hi| x > hi))
+                && let Some(d) = int_bounds_detail(lo, hi)
             {
-                w.push(FieldError::invalid(path, i, b.detail), unchanged);
+                w.push(FieldError::invalid(path, x, d), unchanged);
             }
         }
         (Kind::SecretName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_subdomain_errors, unchanged),
@@ -56,6 +57,21 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
         (Kind::ExtAuthz, Value::Object(_)) => ext_authz(w, &path, v, unchanged),
         _ => {}
     }
+}
+
+/// The detail for a value outside a kind's bounds (`Kind::int_bounds`); `None` when there is no
+/// lower bound (no kind has only an upper one). The admission policy generator reads it too.
+pub(crate) fn int_bounds_detail(lo: Option<i64>, hi: Option<i64>) -> Option<String> {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Some(inclusive_range(lo, hi)),
+        (Some(lo), None) => Some(format!("must be greater than or equal to {lo}")),
+        (None, _) => None,
+    }
+}
+
+/// apimachinery's `InclusiveRangeError`, the detail of every bounds rule here and in `configmap`.
+pub(crate) fn inclusive_range(lo: i64, hi: i64) -> String {
+    format!("must be between {lo} and {hi}, inclusive")
 }
 
 /// Rules on a list; `clean[i]` says whether item `i` passed the CRD layer.
@@ -195,31 +211,6 @@ impl DurationRule {
     }
 }
 
-/// Inclusive bounds of an integer kind and the detail when a value is outside them.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct IntBounds {
-    pub(crate) min: i64,
-    pub(crate) max: Option<i64>,
-    pub(crate) detail: &'static str,
-}
-
-impl IntBounds {
-    pub(crate) fn of(kind: Kind) -> Option<Self> {
-        let (min, max, detail) = match kind {
-            // OSM decodes the tracing port as int16.
-            Kind::TracingPort => (0, Some(i64::from(i16::MAX)), "must be between 0 and 32767, inclusive"),
-            Kind::CertKeyBitSize => (2048, Some(4096), "must be between 2048 and 4096, inclusive"),
-            Kind::NonNegative => (0, None, "must be greater than or equal to 0"),
-            _ => return None,
-        };
-        Some(Self { min, max, detail })
-    }
-
-    fn contains(self, i: i64) -> bool {
-        i >= self.min && self.max.is_none_or(|m| i <= m)
-    }
-}
-
 /// Keys an enabled ext-authz filter needs (non-empty).
 pub(crate) const EXT_AUTHZ_REQUIRED: [&str; 3] = ["address", "port", "statPrefix"];
 pub(crate) const EXT_AUTHZ_DETAIL: &str = "required when enable is true";
@@ -355,14 +346,16 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
     let (Some(min_rank), Some(max_rank)) = (rank(&min), rank(&max)) else {
         return;
     };
-    let both_unchanged = unchanged
-        || (old.is_some()
-            && get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min)
-            && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    // Each rule ratchets on the fields it reads: the maximum's own rule on the maximum alone,
+    // the ordering rule on both.
+    let max_unchanged =
+        unchanged || (old.is_some() && get(old, "tlsMaxProtocolVersion", max_node).as_deref() == Some(&*max));
+    let both_unchanged =
+        max_unchanged && (unchanged || get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min));
     if max == "TLSv1_0" || max == "TLSv1_1" {
         w.push(
             FieldError::not_supported(format!("{path}.tlsMaxProtocolVersion"), max.as_str(), TLS_MAX_SUPPORTED),
-            both_unchanged,
+            max_unchanged,
         );
     }
     // TLS_AUTO (rank 0) leaves the choice to Envoy: nothing to compare.
