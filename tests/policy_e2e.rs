@@ -252,6 +252,15 @@ fn policy_and_webhook_agree_on_the_corpus() {
         "policy-1-2",
     );
     cp.apply(&stored_bad.to_string());
+    let mut stored_tls = in_namespace(
+        &support::merged(
+            &preset,
+            json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_0", "tlsMaxProtocolVersion": "TLSv1_0"}}}),
+        ),
+        "policy-1-2",
+    );
+    stored_tls["metadata"]["name"] = json!("tls-stored");
+    cp.apply(&stored_tls.to_string());
     for release in Release::ALL {
         let ns = format!("policy-{}", release.as_str().replace('.', "-"));
         cp.apply(&policy_yaml(release, "1.37", &ns));
@@ -340,6 +349,29 @@ fn policy_and_webhook_agree_on_the_corpus() {
             &patch.to_string(),
         ]);
         tally.record(&format!("UPDATE {patch}"), &webhook, answer(&run));
+    }
+
+    // The TLS rules ratchet on what they read: the stored maximum TLSv1_0 alone stays allowed,
+    // a new minimum above it is denied.
+    for patch in [
+        json!({"spec": {"traffic": {"enableEgress": false}}}),
+        json!({"spec": {"sidecar": {"tlsMinProtocolVersion": "TLSv1_2"}}}),
+        json!({"spec": {"sidecar": {"tlsMaxProtocolVersion": "TLSv1_1"}}}),
+    ] {
+        let object = support::merged(&stored_tls, patch.clone());
+        let webhook = webhook_errors(Release::V1_2, ApiVersion::V1alpha2, &object, Some(&stored_tls));
+        let run = cp.kubectl(&[
+            "-n",
+            "policy-1-2",
+            "patch",
+            "meshconfig",
+            "tls-stored",
+            "--dry-run=server",
+            "--type=merge",
+            "-p",
+            &patch.to_string(),
+        ]);
+        tally.record(&format!("UPDATE tls-stored {patch}"), &webhook, answer(&run));
     }
 
     println!(
