@@ -513,6 +513,7 @@ fn quantity_text(q: &str) -> String {
     format!("(type({q}) == string ? {q} : string({q}))")
 }
 
+/// `sign` is declared as a function, not a method (the apiserver refuses `q.sign()`).
 fn quantity_ok(k: &str, q: &str) -> String {
     let text = quantity_text(q);
     format!(
@@ -534,7 +535,7 @@ fn resource_section(ctx: &mut Ctx, v: &str, section: &str) -> Check {
             quantity_ok(k, &format!("{m}[{k}]"))
         )
     };
-    // `sign` is declared as a function, not a method. The smallest bad key: the webhook's first error by field path.
+    // The smallest bad key: the webhook's first error by field path.
     let bad = ctx.aux(
         &format!("bad_{section}"),
         format!("{m}.filter(k, !({})).min()", ok("k")),
