@@ -905,7 +905,7 @@ fn flags_ports_and_timeouts_agree_with_the_binary() {
         ),
         (
             "--osm-release",
-            "/properties/osm/properties/release/enum",
+            "/properties/osm/properties/release/then/enum",
             Some(releases),
         ),
     ] {
@@ -1243,6 +1243,81 @@ fn secret_mode_uses_the_given_secret_and_ca_bundle() {
 }
 
 #[test]
+fn rejects_secret_mode_ca_bundles_that_are_not_certificates_or_hold_a_private_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let out = Command::new(BIN)
+        .args(["certs", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("certs: {e}"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = dir.path().join("tls.key").display().to_string();
+    let ca = dir.path().join("ca.crt").display().to_string();
+    let key_pem = std::fs::read(&key).unwrap_or_else(|e| panic!("{e}"));
+    let ca_pem = std::fs::read(&ca).unwrap_or_else(|e| panic!("{e}"));
+    let secret = [
+        "--set",
+        "certificates.mode=secret",
+        "--set",
+        "certificates.secret.name=tls",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> { secret.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let key_b64 = format!("certificates.secret.caBundle={}", base64_encode(&key_pem));
+    let both = dir.path().join("both.pem");
+    std::fs::write(&both, [ca_pem.clone(), key_pem].concat()).unwrap_or_else(|e| panic!("{e}"));
+    let both = both.display().to_string();
+    for (extra, expect) in [
+        (
+            with(&["--set-file", &format!("certificates.secret.caBundle={key}")]),
+            "certificates.secret.caBundle holds a private key",
+        ),
+        (
+            with(&["--set", &key_b64]),
+            "certificates.secret.caBundle holds a private key",
+        ),
+        (
+            with(&["--set-file", &format!("certificates.secret.caBundle={both}")]),
+            "certificates.secret.caBundle holds a private key",
+        ),
+        (
+            with(&["--set", "certificates.secret.caBundle=notacert"]),
+            "certificates.secret.caBundle must be PEM CA certificates",
+        ),
+    ] {
+        let args: Vec<&str> = extra.iter().map(String::as_str).collect();
+        assert_refused(KUBE_LATEST, &args, expect);
+    }
+    // The CA certificate itself, as a file or base64, renders.
+    let m = render(
+        &with(&["--set-file", &format!("certificates.secret.caBundle={ca}")])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let bundle = base64_decode(str_of(&m.webhooks()[0]["clientConfig"]["caBundle"]));
+    assert_eq!(
+        String::from_utf8_lossy(&bundle).trim(),
+        String::from_utf8_lossy(&ca_pem).trim()
+    );
+}
+
+#[test]
+fn rejects_an_unquoted_osm_release_with_a_hint_to_quote_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let values = dir.path().join("values.yaml");
+    std::fs::write(&values, "osm:\n  release: 0.10\n").unwrap_or_else(|e| panic!("{e}"));
+    let values = values.display().to_string();
+    assert_refused(
+        KUBE_LATEST,
+        &["-f", &values],
+        r#"osm.release is the number 0.1, not a release: quote it (release: "0.10" in a values file"#,
+    );
+    std::fs::write(dir.path().join("values.yaml"), "osm:\n  release: \"0.10\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let args = render(&["-f", &values]).args();
+    assert_eq!(flag_value(&args, "--osm-release"), "0.10");
+}
+
+#[test]
 fn network_policy_and_service_monitor() {
     let m = render(&[]);
     assert!(!m.has("ServiceMonitor"), "optional, off by default");
@@ -1359,7 +1434,7 @@ fn the_schema_rejects_wrong_types_and_values() {
         (&["--set", "osm.meshNamespace=Arc_OSM"], "/osm/meshNamespace"),
         (&["--set-string", "osm.release=2.0"], "/osm/release"),
         // A YAML number would lose the release's meaning (0.10 → 0.1), so only strings.
-        (&["--set-json", "osm.release=1.2"], "/osm/release"),
+        (&["--set-json", "osm.release=1.2"], "osm.release is the number 1.2"),
         (&["--set", "server.logFormat=xml"], "/server/logFormat"),
         (&["--set", "server.port=70000"], "/server/port"),
         (&["--set", "image.pullPolicy=Sometimes"], "/image/pullPolicy"),
@@ -1672,6 +1747,19 @@ fn rejects_a_grace_period_the_drain_does_not_fit_in() {
         "terminationGracePeriodSeconds (25) must exceed preStopSleepSeconds (5) + server.shutdownTimeoutSeconds (20), or pods are killed mid-drain",
     );
     render(&["--set", "terminationGracePeriodSeconds=26"]);
+}
+
+#[test]
+fn rejects_log_levels_the_binary_refuses_and_accepts_those_it_takes() {
+    // The values schema accepts exactly what `serve --log-level` parses (levels, target=level).
+    // helm --set splits on unescaped commas.
+    for bad in ["warning", "verbose", "info\\,foo=loud"] {
+        assert_refused(KUBE_LATEST, &["--set", &format!("server.logLevel={bad}")], "logLevel");
+    }
+    for good in ["debug", "WARN", "info\\,meshconfig_webhook=debug"] {
+        let m = render(&["--set", &format!("server.logLevel={good}")]);
+        assert_eq!(flag_value(&m.args(), "--log-level"), good.replace('\\', ""));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,7 +108,8 @@ fn rejects_each_acceptance_patch_with_a_cause_naming_the_field() {
             None,
         );
         assert_eq!(out.status.code(), Some(1), "{patch}: {}", text(&out.stderr));
-        let v: Value = serde_json::from_slice(&out.stdout).expect("json output");
+        let all: Value = serde_json::from_slice(&out.stdout).expect("json output");
+        let v = &all[0];
         assert_eq!(v["allowed"], false);
         assert_eq!(v["status"]["code"], 422);
         assert_eq!(v["status"]["reason"], "Invalid");
@@ -204,7 +205,7 @@ fn rejects_unusable_input_with_exit_2_naming_file_and_document() {
     let out = run(&["validate", "-"], Some("apiVersion: v1\n---\n- [unclosed\n"));
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("error: -: invalid YAML"),
+        text(&out.stderr).contains("error: -:3:3: invalid YAML: "),
         "{}",
         text(&out.stderr)
     );
@@ -272,6 +273,349 @@ fn accepts_valid_files_with_exit_0() {
     assert!(text(&out.stdout).contains("meshconfig.config.openservicemesh.io/osm-mesh-config valid"));
 }
 
+const MC_HEAD: &str =
+    "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshConfig\nmetadata:\n  name: osm-mesh-config\n";
+
+#[test]
+fn rejects_unknown_fields_by_default_naming_the_closest_field() {
+    let yaml = format!(
+        "{MC_HEAD}spec:\n  sidecar:\n    confgResyncInterval: 1m\n  traffic:\n    enableEgres: true\n  tracing:\n    enable: true\n"
+    );
+    let out = run(&["validate", "-"], Some(&yaml));
+    let stdout = text(&out.stdout);
+    for line in [
+        r#"* spec.sidecar.confgResyncInterval: Forbidden: unknown field; did you mean "spec.sidecar.configResyncInterval"?"#,
+        r#"* spec.traffic.enableEgres: Forbidden: unknown field; did you mean "spec.traffic.enableEgress"?"#,
+        // Put at the wrong level: the field of that name elsewhere.
+        r#"* spec.tracing: Forbidden: unknown field; did you mean "spec.observability.tracing"?"#,
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+
+    let out = run(
+        &["validate", "-"],
+        Some(&format!("{MC_HEAD}  labelz: {{}}\nsepc: {{}}\n")),
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(r#"* metadata.labelz: Forbidden: unknown field; did you mean "metadata.labels"?"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"* sepc: Forbidden: unknown field; did you mean "spec"?"#),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn accepts_unknown_fields_when_told_to_warn_or_ignore_and_ratchets_stored_ones() {
+    let yaml = format!("{MC_HEAD}spec:\n  traffic:\n    enableEgres: true\n");
+    let out = run(&["validate", "--unknown-fields", "warn", "-"], Some(&yaml));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("Warning: unknown field \"spec.traffic.enableEgres\""));
+
+    let out = run(&["validate", "--unknown-fields", "ignore", "-"], Some(&yaml));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(!text(&out.stderr).contains("enableEgres"), "{}", text(&out.stderr));
+
+    // An unknown field already stored does not block an unrelated change (ratcheting).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().join("base.yaml");
+    std::fs::write(&base, &yaml).expect("write base");
+    let base = base.display().to_string();
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--patch",
+            r#"{"spec":{"sidecar":{"logLevel":"debug"}}}"#,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("unknown field"), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--patch",
+            r#"{"spec":{"sidecar":{"logLevl":"debug"}}}"#,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+}
+
+#[test]
+fn rejects_a_kind_typo_suggesting_the_kind_meant() {
+    let out = run(
+        &["validate", "-"],
+        Some("apiVersion: config.openservicemesh.io/v1alpha2\nkind: Meshconfig\nmetadata:\n  name: osm-mesh-config\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(
+            r#"error: -: kind "Meshconfig" is not a kind of config.openservicemesh.io ("MeshConfig", "MeshRootCertificate"); did you mean "MeshConfig"?"#
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["validate", "-"],
+        Some("apiVersion: v1\nkind: Configmap\nmetadata:\n  name: osm-config\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(r#"error: -: unknown kind "Configmap"; did you mean "ConfigMap"?"#),
+        "{}",
+        text(&out.stderr)
+    );
+    // The group's other kind is not a typo.
+    let out = run(
+        &["validate", "-"],
+        Some(&format!(
+            "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshRootCertificate\nmetadata:\n  name: r\n---\n{MC_HEAD}"
+        )),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rejects_input_with_nothing_to_validate_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").expect("write");
+    let comments = dir.path().join("comments.yaml");
+    std::fs::write(&comments, "# nothing here\n---\n# nor here\n").expect("write");
+    let other = dir.path().join("service.yaml");
+    std::fs::write(&other, "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n").expect("write");
+    for (args, stdin) in [
+        (vec!["validate", "-"], Some("")),
+        (vec!["validate", "-"], Some("\n\n")),
+        (vec!["validate", empty.to_str().expect("utf-8")], None),
+        (vec!["validate", comments.to_str().expect("utf-8")], None),
+        (vec!["validate", other.to_str().expect("utf-8")], None),
+    ] {
+        let out = run(&args, stdin);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("error: nothing validated: no MeshConfig and no osm-config ConfigMap in "),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(&["validate", "-"], Some(""));
+    assert!(
+        text(&out.stderr).contains("ConfigMap in standard input"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["validate", "-"],
+        Some("metadata:\n  name: osm-mesh-config\nspec: {}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error: -: the document has no kind"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn rejects_unquoted_off_with_the_yaml_1_1_hint() {
+    let out = run(
+        &["validate", "-"],
+        Some(&format!("{MC_HEAD}spec:\n  sidecar:\n    logLevel: off\n")),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            r#"hint: spec.sidecar.logLevel: YAML 1.1 (as kubectl reads it) makes an unquoted off the boolean false; quote it: logLevel: "off""#
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // JSON has no such trap: no hint.
+    let out = run(
+        &["validate", "-"],
+        Some(
+            r#"{"apiVersion":"config.openservicemesh.io/v1alpha2","kind":"MeshConfig","metadata":{"name":"osm-mesh-config"},"spec":{"sidecar":{"logLevel":false}}}"#,
+        ),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!text(&out.stderr).contains("hint:"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rejects_patch_type_mismatches_with_the_type_to_use() {
+    let base = fixture("objects/meshconfig-v1.2.4.json");
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--patch",
+            r#"[{"op":"replace","path":"/spec/certificate/certKeyBitSize","value":1024}]"#,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error: --patch: an array is a JSON patch (RFC 6902): use --type json"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--type",
+            "json",
+            "--patch",
+            r#"{"spec":{}}"#,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("use --type merge"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn accepts_yaml_patches_as_kubectl_patch_does() {
+    let base = fixture("objects/meshconfig-v1.2.4.json");
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--patch",
+            "spec:\n  certificate:\n    certKeyBitSize: 12\n",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("spec.certificate.certKeyBitSize: Invalid value: 12"));
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--patch",
+            "{spec: {sidecar: {logLevel: debug}}}",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--type",
+            "json",
+            "--patch=- op: replace\n  path: /spec/sidecar/logLevel\n  value: debug\n",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rejects_a_json_patch_that_does_not_apply_as_kubectl_words_it() {
+    let base = fixture("objects/meshconfig-v1.2.4.json");
+    let out = run(
+        &[
+            "validate",
+            "--base",
+            &base,
+            "--type",
+            "json",
+            "--patch",
+            r#"[{"op":"remove","path":"/spec/nope/x"}]"#,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "The request is invalid: the server rejected our request due to an error in our request\n"
+    );
+    assert!(
+        text(&out.stderr).contains(r#"hint: --patch operation 1 (remove "/spec/nope/x") does not apply: "#),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn rejects_yaml_errors_in_plain_words_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dup = dir.path().join("dup.yaml");
+    std::fs::write(&dup, format!("{MC_HEAD}spec:\n  sidecar: {{}}\n  sidecar: {{}}\n")).expect("write");
+    let out = run(&["validate", dup.to_str().expect("utf-8")], None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "error: {}:7:3: invalid YAML: duplicate mapping key",
+            dup.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("DuplicateKeyPolicy") && !stderr.contains("<input>"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+
+    let many = "a: 1\n---\n".repeat(1100);
+    let out = run(&["validate", "-"], Some(&many));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("invalid YAML: more than 1024 documents in one input"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("budget"), "{stderr}");
+}
+
+#[test]
+fn rejects_objects_over_the_apiservers_request_limit() {
+    let mut obj: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("objects/meshconfig-v1.2.4.json")).expect("fixture"))
+            .expect("json");
+    obj["metadata"]["annotations"] = serde_json::json!({ "big": "x".repeat(3 * 1024 * 1024) });
+    let out = run(&["validate", "-"], Some(&obj.to_string()));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "Error from server (RequestEntityTooLarge): Request entity too large: limit is 3145728\n"
+    );
+    assert!(text(&out.stderr).contains("refuses request bodies over 3 MiB"));
+}
+
+#[test]
+fn accepts_json_output_as_one_array_shape_always() {
+    let one = fixture("objects/meshconfig-v1.2.4.json");
+    for args in [
+        vec!["validate", "-o", "json", &one],
+        vec!["validate", "-o", "json", &one, &one],
+    ] {
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(0));
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let docs = v.as_array().expect("always an array");
+        assert_eq!(docs.len(), args.len() - 3);
+        assert!(docs.iter().all(|d| d["allowed"] == true));
+    }
+}
+
 #[test]
 fn prints_the_json_schema_per_release_and_version() {
     let out = run(&["schema", "--osm-release", "1.2", "--api-version", "v1alpha2"], None);
@@ -295,4 +639,23 @@ fn prints_the_json_schema_per_release_and_version() {
     let out = run(&["schema", "--osm-release", "0.9", "--api-version", "v1alpha2"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("OSM 0.9 does not serve MeshConfig v1alpha2"));
+}
+
+#[test]
+fn accepts_a_reader_that_closes_the_pipe_early() {
+    // `validate … | head`: more output than a pipe buffers, and nobody reading it.
+    let doc = format!("{MC_HEAD}---\n");
+    let input = doc.repeat(600);
+    let mut child = Command::new(BIN)
+        .args(["validate", "-o", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    drop(child.stdout.take());
+    let _ = child.stdin.take().expect("stdin").write_all(input.as_bytes());
+    let out = child.wait_with_output().expect("binary ends");
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0));
 }

@@ -845,7 +845,9 @@ fn the_validate_command_ratchets_configmap_patches() {
         &[],
     );
     assert_eq!(code, 1);
-    let out: Value = serde_json::from_str(&stdout).expect("json");
+    let all: Value = serde_json::from_str(&stdout).expect("json");
+    // One entry per document, always an array.
+    let out = &all[0];
     assert_eq!(
         out["status"]["message"],
         r#"ConfigMap "osm-config" is invalid: data.egress: Required value"#

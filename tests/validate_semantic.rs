@@ -654,3 +654,75 @@ fn accepts_a_minimum_change_beside_a_stored_maximum_its_own_rule_rejects() {
     );
     assert_eq!(messages(&o).len(), 1, "{:?}", messages(&o));
 }
+
+// ---- Unknown fields: what `validate` denies by default and the webhook only warns about.
+
+fn check_unknown(patch: Value, unknown: validate::UnknownFields, old: Option<&Value>) -> Outcome {
+    let schema = Schema::get(Release::V1_2, ApiVersion::V1alpha2).expect("schema");
+    let mut o = patched(&preset(), patch);
+    validate::apply_defaults(schema, &mut o);
+    validate::meshconfig_with(schema, &o, old, unknown)
+}
+
+#[test]
+fn rejects_unknown_fields_when_denied_naming_the_field_meant() {
+    let o = check_unknown(
+        json!({"spec": {"traffic": {"enableEgres": true}, "tracing": {}, "bogusField": 1}, "metadata": {"labelz": {}}}),
+        validate::UnknownFields::Deny,
+        None,
+    );
+    assert_eq!(
+        messages(&o),
+        [
+            r#"metadata.labelz: Forbidden: unknown field; did you mean "metadata.labels"?"#,
+            "spec.bogusField: Forbidden: unknown field",
+            r#"spec.tracing: Forbidden: unknown field; did you mean "spec.observability.tracing"?"#,
+            r#"spec.traffic.enableEgres: Forbidden: unknown field; did you mean "spec.traffic.enableEgress"?"#,
+        ]
+    );
+    assert!(
+        !o.warnings.iter().any(|w| w.contains("unknown field")),
+        "{:?}",
+        o.warnings
+    );
+}
+
+#[test]
+fn warns_about_unknown_fields_in_the_webhooks_default_and_ignores_them_when_told() {
+    let patch = json!({"spec": {"traffic": {"enableEgres": true}}});
+    let o = check(patch.clone());
+    assert!(o.allowed(), "{:?}", messages(&o));
+    assert!(
+        o.warnings
+            .contains(&r#"unknown field "spec.traffic.enableEgres""#.to_owned())
+    );
+    let o = check_unknown(patch, validate::UnknownFields::Ignore, None);
+    assert!(o.allowed() && !o.warnings.iter().any(|w| w.contains("enableEgres")));
+}
+
+#[test]
+fn accepts_an_unknown_field_already_stored_with_a_warning_when_denied() {
+    let stored = patched(&preset(), json!({"spec": {"traffic": {"enableEgres": true}}}));
+    let o = check_unknown(
+        json!({"spec": {"traffic": {"enableEgres": true}, "sidecar": {"logLevel": "debug"}}}),
+        validate::UnknownFields::Deny,
+        Some(&stored),
+    );
+    assert!(o.allowed(), "{:?}", messages(&o));
+    assert!(
+        o.warnings.iter().any(|w| w.contains("spec.traffic.enableEgres")),
+        "{:?}",
+        o.warnings
+    );
+}
+
+#[test]
+fn rejects_a_misplaced_field_suggesting_only_a_unique_name() {
+    let o = check_unknown(
+        json!({"spec": {"sidecar": {"enable": true}}}),
+        validate::UnknownFields::Deny,
+        None,
+    );
+    // `enable` is a field of tracing and of ext-authz: no guess.
+    assert_eq!(messages(&o), ["spec.sidecar.enable: Forbidden: unknown field"]);
+}

@@ -8,7 +8,7 @@ use super::{ARC_NAMESPACE, ExtensionVersion, FEEDS, Feed, Target, ValueDef, rows
 use crate::field::{BadValue, FieldError, go_quote, sort_by_path};
 use crate::schema::configmap::CONFIGMAP_NAME;
 use crate::schema::{GROUP, JsonType, KIND, MESH_CONFIG_NAME, Schema};
-use crate::validate::{self, UnknownKeys, configmap::osa_distance, resources};
+use crate::validate::{self, UnknownKeys, resources, suggest::osa_distance};
 
 /// Why a file cannot be checked at all (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,11 +15,11 @@ pub struct CertsArgs {
     /// Directory to write ca.crt, tls.crt and tls.key into (created if missing; files replaced).
     #[arg(long, env = "MESHCONFIG_CERT_DIR", default_value = server::DEFAULT_CERT_DIR)]
     pub out: PathBuf,
-    /// Name of the webhook's Service.
-    #[arg(long, env = "MESHCONFIG_SERVICE_NAME", default_value = server::DEFAULT_SERVICE_NAME)]
+    /// Name of the webhook's Service (a DNS-1123 label).
+    #[arg(long, env = "MESHCONFIG_SERVICE_NAME", default_value = server::DEFAULT_SERVICE_NAME, value_parser = super::dns1123_label)]
     pub service_name: String,
-    /// Namespace of the webhook's Service.
-    #[arg(long, env = "MESHCONFIG_MESH_NAMESPACE", default_value = server::DEFAULT_MESH_NAMESPACE)]
+    /// Namespace of the webhook's Service (a DNS-1123 label).
+    #[arg(long, env = "MESHCONFIG_MESH_NAMESPACE", default_value = server::DEFAULT_MESH_NAMESPACE, value_parser = super::dns1123_label)]
     pub namespace: String,
 }
 

@@ -19,10 +19,11 @@ use crate::server::{self, ServeConfig, TlsSource};
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address of the HTTPS admission endpoint (POST /validate).
-    #[arg(long, env = "MESHCONFIG_ADDR", default_value = server::DEFAULT_ADDR)]
+    /// `host:port`, or `:port` for all addresses.
+    #[arg(long, env = "MESHCONFIG_ADDR", default_value = server::DEFAULT_ADDR, value_parser = super::listen_addr)]
     pub addr: String,
     /// Address of the plain-HTTP admin endpoint (/healthz, /readyz, /metrics).
-    #[arg(long, env = "MESHCONFIG_ADMIN_ADDR", default_value = server::DEFAULT_ADMIN_ADDR)]
+    #[arg(long, env = "MESHCONFIG_ADMIN_ADDR", default_value = server::DEFAULT_ADMIN_ADDR, value_parser = super::listen_addr)]
     pub admin_addr: String,
     /// Serving certificate (PEM chain, leaf first); re-read when it changes. Without it,
     /// development certificates are created under --cert-dir.
@@ -41,10 +42,10 @@ pub struct ServeArgs {
     #[arg(long, env = "MESHCONFIG_OSM_RELEASE", default_value = server::DEFAULT_OSM_RELEASE)]
     pub osm_release: Release,
     /// Namespace of OSM's control plane; MeshConfigs elsewhere are allowed with a warning.
-    #[arg(long, env = "MESHCONFIG_MESH_NAMESPACE", default_value = server::DEFAULT_MESH_NAMESPACE)]
+    #[arg(long, env = "MESHCONFIG_MESH_NAMESPACE", default_value = server::DEFAULT_MESH_NAMESPACE, value_parser = super::dns1123_label)]
     pub mesh_namespace: String,
     /// Name of the webhook's Service (for the development certificate's names).
-    #[arg(long, env = "MESHCONFIG_SERVICE_NAME", default_value = server::DEFAULT_SERVICE_NAME)]
+    #[arg(long, env = "MESHCONFIG_SERVICE_NAME", default_value = server::DEFAULT_SERVICE_NAME, value_parser = super::dns1123_label)]
     pub service_name: String,
     /// Deny deleting the MeshConfig osm-mesh-config in --mesh-namespace.
     #[arg(long, env = "MESHCONFIG_PROTECT_DELETE")]
@@ -64,8 +65,9 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "MESHCONFIG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
-    /// Log level or tracing filter (e.g. `info`, `debug`, `meshconfig_webhook=debug`).
-    #[arg(long, env = "MESHCONFIG_LOG_LEVEL", default_value = "info")]
+    /// Log level (trace, debug, info, warn, error, off) or a tracing filter of `target=level`
+    /// directives (e.g. `info,meshconfig_webhook=debug`).
+    #[arg(long, env = "MESHCONFIG_LOG_LEVEL", default_value = "info", value_parser = log_filter)]
     pub log_level: String,
     /// How often the certificate files are checked for changes (Go duration).
     #[arg(long, env = "MESHCONFIG_CERT_RELOAD_INTERVAL", default_value = "10s", value_parser = go_duration)]
@@ -92,6 +94,26 @@ pub struct ServeArgs {
 pub enum LogFormat {
     Plain,
     Json,
+}
+
+/// The levels `--log-level` takes, alone or after `target=`.
+const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// `--log-level`, checked when flags are parsed: a bare word tracing does not know as a level
+/// (`warning`, `verbose`) would be read as a target name and silence every log line, the fatal
+/// ones included.
+fn log_filter(s: &str) -> Result<String, String> {
+    for directive in s.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+        if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "unknown log level {level:?}: valid levels are {}, alone or as target=level (e.g. meshconfig_webhook=debug)",
+                LOG_LEVELS.join(", ")
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(s).map_err(|e| e.to_string())?;
+    Ok(s.to_owned())
 }
 
 /// A Go `time.ParseDuration` string, as Kubernetes components take durations.
@@ -231,6 +253,20 @@ mod tests {
             unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
         };
         assert_eq!(cmd.serve.config(), ServeConfig::new(policy));
+    }
+
+    #[test]
+    fn log_levels_are_checked_when_parsing_flags() {
+        for ok in ["info", "WARN", "off", "info,meshconfig_webhook=debug", "hyper=error"] {
+            assert_eq!(log_filter(ok).as_deref(), Ok(ok));
+        }
+        for bad in ["warning", "verbose", "info,hyper=loud", "meshconfig_webhook"] {
+            let e = log_filter(bad).expect_err(bad);
+            assert!(
+                e.contains("valid levels are trace, debug, info, warn, error, off"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

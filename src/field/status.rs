@@ -130,6 +130,28 @@ impl Status {
         }
     }
 
+    /// `apierrors.NewRequestEntityTooLargeError("limit is N")`: what kube-apiserver answers for a
+    /// request body over its limit, before reading the object.
+    pub fn request_entity_too_large(limit: usize) -> Self {
+        Self {
+            message: format!("Request entity too large: limit is {limit}"),
+            reason: "RequestEntityTooLarge".into(),
+            code: 413,
+            ..Self::bad_request("")
+        }
+    }
+
+    /// What kube-apiserver answers for a JSON patch that does not apply to the stored object
+    /// (`NewGenericServerResponse(422, …)`): no detail reaches kubectl.
+    pub fn unprocessable_patch() -> Self {
+        Self {
+            message: "the server rejected our request due to an error in our request".into(),
+            reason: "Invalid".into(),
+            code: 422,
+            ..Self::bad_request("")
+        }
+    }
+
     /// `apierrors.NewInternalError(errors.New(problem))`: code 500, reason InternalError.
     pub fn internal_error(problem: &str) -> Self {
         Self {
@@ -151,6 +173,10 @@ impl Status {
     /// What kubectl prints for this Status (`cmdutil.CheckErr` for an Invalid error), with the
     /// trailing newline kubectl writes.
     pub fn kubectl_message(&self) -> String {
+        if self.reason != "Invalid" && self.details.is_none() && self.code != 400 {
+            // Not an Invalid error: kubectl's generic `Error from server (<Reason>): <message>`.
+            return format!("Error from server ({}): {}\n", self.reason, self.message);
+        }
         match &self.details {
             Some(d) => kubectl_invalid_message(&d.kind, &d.name, &d.causes),
             None if self.message.is_empty() => "The request is invalid\n".into(),

@@ -19,6 +19,8 @@ use serde_json::Value;
 
 pub const GROUP: &str = "config.openservicemesh.io";
 pub const KIND: &str = "MeshConfig";
+/// The group's other kinds (OSM main's MeshRootCertificate): not validated here, and not typos.
+pub const OTHER_KINDS: &[&str] = &["MeshRootCertificate"];
 /// The only MeshConfig OSM reads (`--osm-config-name` default).
 pub const MESH_CONFIG_NAME: &str = "osm-mesh-config";
 

@@ -35,8 +35,11 @@ pub const DEFAULT_MESH_NAMESPACE: &str = "arc-osm-system";
 pub const DEFAULT_SERVICE_NAME: &str = "meshconfig-webhook";
 pub const DEFAULT_CERT_DIR: &str = "certs";
 pub const DEFAULT_OSM_RELEASE: &str = "1.2";
-/// 3 MiB, the apiserver's own request size limit for a JSON object.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+/// kube-apiserver's limit on a request body (`MaxRequestBodyBytes`, 3 MiB): larger objects are
+/// refused before any validation.
+pub const APISERVER_MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024;
+/// The apiserver's own limit: no review of an object it accepted is larger by much.
+pub const DEFAULT_MAX_BODY_BYTES: usize = APISERVER_MAX_REQUEST_BYTES;
 pub const DEFAULT_CERT_RELOAD_INTERVAL_SECS: u64 = 10;
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS: u64 = 10;

@@ -311,46 +311,9 @@ fn atoi(s: &str) -> Result<i64, String> {
     }
 }
 
-/// The known key closest to `unknown` by edit distance, when close enough to be a likely typo:
-/// at most a third of the shorter key's length (and at least 2) edits, ignoring case.
+/// The known key closest to `unknown`, when close enough to be a likely typo.
 fn suggest(unknown: &str) -> Option<&'static str> {
-    let u = unknown.to_ascii_lowercase();
-    let mut best: Option<(usize, &'static str)> = None;
-    for d in KEYS {
-        let dist = osa_distance(u.as_bytes(), d.key.as_bytes());
-        let shorter = u.len().min(d.key.len());
-        let limit = (shorter / 3).max(2);
-        if dist <= limit && dist < shorter && best.is_none_or(|(b, _)| dist < b) {
-            best = Some((dist, d.key));
-        }
-    }
-    best.map(|(_, k)| k)
-}
-
-/// Optimal string alignment distance: insertions, deletions, substitutions and transpositions
-/// of adjacent bytes, each costing one. Also suggests Arc settings keys (`arc::check`).
-pub(crate) fn osa_distance(a: &[u8], b: &[u8]) -> usize {
-    let w = b.len() + 1;
-    // Three rows: i-2, i-1, i.
-    let mut rows = vec![0usize; 3 * w];
-    for (j, cell) in rows[2 * w..].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        rows.copy_within(w.., 0);
-        let (prev2, rest) = rows.split_at_mut(w);
-        let (prev, cur) = rest.split_at_mut(w);
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(prev2[j - 2] + 1);
-            }
-            cur[j] = d;
-        }
-    }
-    rows[2 * w + b.len()]
+    super::suggest::closest(unknown, KEYS.iter().map(|d| d.key))
 }
 
 #[cfg(test)]
@@ -417,14 +380,6 @@ mod tests {
         assert_eq!(suggest("foo"), None);
         assert_eq!(suggest("envoy_image"), None);
         assert_eq!(suggest("a"), None);
-    }
-
-    #[test]
-    fn osa_counts_transpositions_once() {
-        assert_eq!(osa_distance(b"ab", b"ba"), 1);
-        assert_eq!(osa_distance(b"", b"abc"), 3);
-        assert_eq!(osa_distance(b"kitten", b"sitting"), 3);
-        assert_eq!(osa_distance(b"same", b"same"), 0);
     }
 
     #[test]

@@ -14,9 +14,11 @@ pub mod resources;
 mod crd;
 mod defaults;
 pub(crate) mod semantic;
+pub(crate) mod suggest;
 
 pub use configmap::{UnknownKeys, configmap};
 pub use defaults::apply_defaults;
+pub use suggest::closest;
 
 use serde_json::Value;
 
@@ -76,14 +78,36 @@ impl Outcome {
     }
 }
 
+/// What to do with a field the schema does not know (a typo, or a field of another release).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownFields {
+    /// `Forbidden: unknown field`, naming the closest known field: what `kubectl apply` (strict
+    /// field validation, its default) would refuse. `validate`'s default.
+    Deny,
+    /// `unknown field "…"` as a warning, the apiserver's own wording. The webhook's behaviour:
+    /// the apiserver has pruned such fields before the webhook sees the object.
+    #[default]
+    Warn,
+    /// Nothing.
+    Ignore,
+}
+
 /// Validates a MeshConfig object (CREATE when `old` is `None`, UPDATE otherwise): both layers,
 /// all errors together, sorted by field path. On UPDATE, errors in values that did not change
-/// become warnings (ratcheting, as Kubernetes ≥ 1.30 does for CRDs).
+/// become warnings (ratcheting, as Kubernetes ≥ 1.30 does for CRDs). Unknown fields warn.
 pub fn meshconfig(schema: &Schema, object: &Value, old: Option<&Value>) -> Outcome {
-    let mut walk = Walk::new(schema);
+    meshconfig_with(schema, object, old, UnknownFields::Warn)
+}
+
+/// [`meshconfig`] with a choice of what unknown fields are.
+pub fn meshconfig_with(schema: &Schema, object: &Value, old: Option<&Value>, unknown: UnknownFields) -> Outcome {
+    let mut walk = Walk::new(schema, unknown);
     walk.root(object, old);
     walk.finish()
 }
+
+/// Top-level fields of a MeshConfig.
+const ROOT_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 
 /// What a validator found so far, bounded whatever the input: the first errors by path and the
 /// first warnings, with counts of the rest. Errors about values unchanged from the stored object
@@ -140,14 +164,16 @@ struct Walk<'s> {
     schema: &'s Schema,
     path: String,
     findings: Findings,
+    unknown: UnknownFields,
 }
 
 impl<'s> Walk<'s> {
-    fn new(schema: &'s Schema) -> Self {
+    fn new(schema: &'s Schema, unknown: UnknownFields) -> Self {
         Self {
             schema,
             path: String::with_capacity(96),
             findings: Findings::new(false),
+            unknown,
         }
     }
 
@@ -164,12 +190,16 @@ impl<'s> Walk<'s> {
             match key.as_str() {
                 "apiVersion" | "kind" => {}
                 "metadata" => {
+                    let old_meta = old_obj.and_then(|o| o.get("metadata")).and_then(Value::as_object);
                     for k in value.as_object().into_iter().flat_map(|m| m.keys()) {
                         if !OBJECT_META_FIELDS.contains(&k.as_str()) {
-                            self.warn(format!(
-                                "unknown field {}",
-                                crate::field::go_quote(&format!("metadata.{k}"))
-                            ));
+                            let known = suggest::closest(k, OBJECT_META_FIELDS.iter().copied());
+                            let unchanged = old_meta.is_some_and(|m| m.contains_key(k));
+                            self.unknown_field(
+                                format!("metadata.{k}"),
+                                known.map(|f| format!("metadata.{f}")),
+                                unchanged,
+                            );
                         }
                     }
                 }
@@ -182,7 +212,11 @@ impl<'s> Walk<'s> {
                     }
                     self.path.clear();
                 }
-                other => self.warn(format!("unknown field {}", crate::field::go_quote(other))),
+                other => {
+                    let known = suggest::closest(other, ROOT_FIELDS.iter().copied()).map(str::to_owned);
+                    let unchanged = old_obj.is_some_and(|o| o.contains_key(other));
+                    self.unknown_field(other.to_owned(), known, unchanged);
+                }
             }
         }
         let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
@@ -292,8 +326,12 @@ impl<'s> Walk<'s> {
                     clean &= self.node(child, value, old_child, child_unchanged);
                 }
                 None => {
-                    let w = format!("unknown field {}", crate::field::go_quote(&self.path));
-                    self.warn(w);
+                    let known = match suggest::closest(key, n.props.iter().map(|(k, _)| *k)) {
+                        Some(sibling) => Some(format!("{}.{sibling}", &self.path[..len])),
+                        None => find_field(&self.schema.spec, "spec", key),
+                    };
+                    let unchanged = old.is_some_and(|o| o.contains_key(key));
+                    self.unknown_field(self.path.clone(), known, unchanged);
                 }
             }
             self.path.truncate(len);
@@ -327,6 +365,22 @@ impl<'s> Walk<'s> {
         }
     }
 
+    /// A field the schema does not know, at `path`; `known` is the field probably meant.
+    fn unknown_field(&mut self, path: String, known: Option<String>, unchanged: bool) {
+        match self.unknown {
+            UnknownFields::Deny => {
+                let detail = match known {
+                    Some(k) => format!("unknown field; did you mean {}?", crate::field::go_quote(&k)),
+                    None => "unknown field".to_owned(),
+                };
+                // The error is about the field's presence: it ratchets when the stored object had it.
+                self.push(FieldError::forbidden(path, detail), unchanged);
+            }
+            UnknownFields::Warn => self.warn(format!("unknown field {}", crate::field::go_quote(&path))),
+            UnknownFields::Ignore => {}
+        }
+    }
+
     fn child_path(&self, name: &str) -> String {
         let mut p = String::with_capacity(self.path.len() + 1 + name.len());
         p.push_str(&self.path);
@@ -346,6 +400,30 @@ impl<'s> Walk<'s> {
     fn finish(self) -> Outcome {
         self.findings.finish(GROUP, KIND)
     }
+}
+
+/// The path of the one field named `name` (ignoring case) anywhere under `n` (at `path`): a field
+/// put at the wrong level, such as `spec.tracing` for `spec.observability.tracing`. A name several
+/// fields share (`enable`, `port`) suggests nothing rather than a guess.
+fn find_field(n: &Node, path: &str, name: &str) -> Option<String> {
+    let mut found = None;
+    let mut stack: Vec<(String, &Node)> = vec![(path.to_owned(), n)];
+    while let Some((p, node)) = stack.pop() {
+        for (k, child) in &node.props {
+            let child_path = format!("{p}.{k}");
+            if k.eq_ignore_ascii_case(name) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(child_path.clone());
+            }
+            stack.push((child_path, child));
+        }
+        if let Some(items) = &node.items {
+            stack.push((format!("{p}[*]"), items));
+        }
+    }
+    found
 }
 
 fn push_index(s: &mut String, i: usize) {

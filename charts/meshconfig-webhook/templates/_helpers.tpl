@@ -99,6 +99,9 @@ Included from the Deployment so that every render runs it.
 {{- if le (int .Values.terminationGracePeriodSeconds) (add $preStop (int .Values.server.shutdownTimeoutSeconds)) }}
 {{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) + server.shutdownTimeoutSeconds (%d), or pods are killed mid-drain" (int .Values.terminationGracePeriodSeconds) $preStop (int .Values.server.shutdownTimeoutSeconds)) }}
 {{- end }}
+{{- if not (kindIs "string" .Values.osm.release) }}
+{{- fail (printf "osm.release is the number %v, not a release: quote it (release: \"0.10\" in a values file, --set-string on the command line); unquoted, YAML reads 0.10 as the number 0.1" .Values.osm.release) }}
+{{- end }}
 {{- if and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.name) }}
 {{- fail "certificates.mode=secret needs certificates.secret.name (a kubernetes.io/tls Secret)" }}
 {{- end }}
@@ -107,10 +110,24 @@ Included from the Deployment so that every render runs it.
 {{- end }}
 {{- end }}
 
-{{/* The caBundle for secret mode: accepts PEM (--set-file) or base64 of PEM. */}}
+{{/*
+The caBundle for secret mode: PEM certificates (--set-file) or their base64. It lands in the
+cluster-scoped ValidatingWebhookConfiguration, readable by many: anything holding a private key is
+refused, and so is anything that is not certificates (the apiserver would fail every call).
+*/}}
 {{- define "meshconfig-webhook.secretCABundle" -}}
 {{- $ca := .Values.certificates.secret.caBundle | trim }}
-{{- if hasPrefix "-----BEGIN" $ca }}
+{{- $pem := $ca }}
+{{- if not (hasPrefix "-----BEGIN" $ca) }}
+{{- $pem = b64dec $ca }}
+{{- end }}
+{{- if or (contains "PRIVATE KEY" $pem) (contains "PRIVATE KEY" $ca) }}
+{{- fail "certificates.secret.caBundle holds a private key: give the CA certificate (e.g. certs/ca.crt), never a key; the caBundle is stored in the cluster-scoped ValidatingWebhookConfiguration" }}
+{{- end }}
+{{- if not (regexMatch "^\\s*(-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE-----\\s*)+$" $pem) }}
+{{- fail "certificates.secret.caBundle must be PEM CA certificates (-----BEGIN CERTIFICATE----- ...) or their base64, e.g. --set-file certificates.secret.caBundle=certs/ca.crt" }}
+{{- end }}
+{{- if eq $pem $ca }}
 {{- $ca | b64enc }}
 {{- else }}
 {{- $ca }}
