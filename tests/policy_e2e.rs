@@ -488,4 +488,46 @@ fn accepts_the_charts_policy_mode_and_enforces_it() {
     let elsewhere = in_namespace(&probe, "default");
     let run = cp.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], Some(&elsewhere.to_string()));
     assert!(run.ok(), "{}", run.stderr);
+
+    // Installed with helm instead, its NOTES show a dry run and the denial this apiserver gives.
+    cp.kubectl_stdin(&["delete", "-f", "-"], Some(&rendered.stdout))
+        .success("delete the applied objects");
+    cp.apply(&in_namespace(&support::meshconfig_v1_2(), "chart-mesh").to_string());
+    let install = cp
+        .helm(&[
+            "install",
+            "meshconfig-webhook",
+            chart.to_str().expect("UTF-8 path"),
+            "--namespace",
+            "default",
+            "--set",
+            "enforcement=policy",
+            "--set",
+            "osm.meshNamespace=chart-mesh",
+        ])
+        .success("helm install");
+    wait_until_enforced(&cp, &probe.to_string());
+    let notes = install.stdout.split_once("NOTES:").map(|(_, n)| n).expect("NOTES");
+    let patch = notes
+        .split_once("-p '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(p, _)| p)
+        .expect("a -p '<patch>' in the NOTES");
+    let denial = notes
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("The meshconfigs "))
+        .expect("an expected denial in the NOTES");
+    let run = cp.kubectl(&[
+        "patch",
+        "meshconfig",
+        "osm-mesh-config",
+        "-n",
+        "chart-mesh",
+        "--type=merge",
+        "--dry-run=server",
+        "-p",
+        patch,
+    ]);
+    assert_eq!(run.stderr.trim(), denial);
 }
