@@ -86,13 +86,19 @@ pub fn policy_name(release: Release) -> String {
     format!("meshconfig-osm-{release}")
 }
 
-/// Rows of the release's schemas with a denying rule, sorted by field path like the webhook's
-/// errors, and their variables (`name`, optional value at the path).
+/// Rows of the release's storage-version schema with a denying rule, sorted by field path like
+/// the webhook's errors, and the policy's variables (name, expression).
+///
+/// The policy matches the storage version alone (`matchPolicy: Equivalent` converts requests in
+/// the other served versions to it): kube-controller-manager type-checks each expression against
+/// every listed version's schema, and a field that one version lacks is a type error there.
 pub fn validations(release: Release, kube: KubeVersion) -> (Vec<(String, String)>, Vec<Validation>) {
-    let mask = SchemaId::ALL
-        .iter()
-        .filter(|id| id.release == release)
-        .fold(0u16, |m, id| m | id.bit());
+    let mask = SchemaId {
+        release,
+        version: release.storage_version(),
+    }
+    .bit();
+    let has_field = |path: &str| FIELDS.iter().any(|f| f.path == path && f.schemas & mask != 0);
     let env = Env {
         ip_cidr: kube.has_ip_cidr(),
         release,
@@ -114,7 +120,14 @@ pub fn validations(release: Release, kube: KubeVersion) -> (Vec<(String, String)
             var: &var,
             variables: Vec::new(),
         };
-        let checks = rules::checks(f.kind, &mut ctx);
+        let complete = rules::reads(f.kind)
+            .iter()
+            .all(|child| has_field(&format!("{}.{child}", f.path)));
+        let checks = if complete {
+            rules::checks(f.kind, &mut ctx)
+        } else {
+            Vec::new()
+        };
         if checks.is_empty() {
             continue;
         }
@@ -197,9 +210,12 @@ pub fn documents(o: &Options) -> [Value; 2] {
         "spec": {
             "failurePolicy": "Fail",
             "matchConstraints": {
+                "matchPolicy": "Equivalent",
                 "resourceRules": [{
                     "apiGroups": [GROUP],
-                    "apiVersions": ["*"],
+                    // One version, not "*": kube-controller-manager type-checks only listed
+                    // versions (see `validations`).
+                    "apiVersions": [o.release.storage_version().as_str()],
                     "operations": ["CREATE", "UPDATE"],
                     "resources": ["meshconfigs"],
                 }],

@@ -60,6 +60,15 @@ impl Ctx<'_> {
     }
 }
 
+/// Children an object kind's rule reads; without them in the schema (the sidecar's TLS versions
+/// before v1alpha2) the rule does not apply, as in `validate::semantic`.
+pub fn reads(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::SidecarTls => &["tlsMinProtocolVersion", "tlsMaxProtocolVersion"],
+        _ => &[],
+    }
+}
+
 /// How check `index` of `kind` ratchets on UPDATE, as `validate::semantic` does: the sidecar's
 /// maximum TLS version rule on the maximum alone, the ordering rule on both versions.
 pub fn ratchet(kind: Kind, index: usize) -> Ratchet {
