@@ -502,7 +502,11 @@ fn answer_from(route: Route, name: &str, outcome: validate::Outcome) -> Answer {
         } else {
             Verdict::Allowed
         },
-        denied_fields: outcome.errors.iter().map(|e| e.field.clone()).collect(),
+        denied_fields: outcome
+            .errors
+            .iter()
+            .map(|e| field::bounds::shown_field(&e.field).into_owned())
+            .collect(),
         // At most what the apiserver passes on whole (it cuts and drops beyond 4096 runes).
         warnings: field::bounds::webhook_warnings(&outcome.warnings, outcome.more_warnings),
         status,

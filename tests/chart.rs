@@ -1762,6 +1762,21 @@ fn rejects_log_levels_the_binary_refuses_and_accepts_those_it_takes() {
     }
 }
 
+#[test]
+fn bounds_malloc_arenas_and_keeps_extra_env() {
+    let m = render(&[
+        "--set",
+        "server.extraEnv[0].name=RUST_BACKTRACE",
+        "--set-string",
+        "server.extraEnv[0].value=1",
+    ]);
+    let env: Vec<(&str, &str)> = arr(&m.container()["env"])
+        .iter()
+        .map(|e| (str_of(&e["name"]), str_of(&e["value"])))
+        .collect();
+    assert_eq!(env, [("MALLOC_ARENA_MAX", "2"), ("RUST_BACKTRACE", "1")]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Enforcement: webhook | policy | both (issue 11)
 

@@ -83,6 +83,16 @@ const FINDINGS: &[Finding] = &[
         allowed: false,
         message: "… and 1499900 more errors]",
     },
+    Finding {
+        note: "a 2 MB unknown osm-config key: the closest-key suggestion compared it byte by byte with every known key, and its path was echoed whole",
+        review: || {
+            let mut r = configmap_review("10.0.0.0/8");
+            r["request"]["object"]["data"]["k".repeat(2_000_000)] = json!("v");
+            r
+        },
+        allowed: false,
+        message: "data.kkkk",
+    },
 ];
 
 fn meshconfig_review(spec: Value) -> Value {

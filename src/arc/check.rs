@@ -410,6 +410,10 @@ fn suggest(v: ExtensionVersion, key: &str) -> Option<String> {
             continue;
         }
         let candidate = setting_key(v, d.path);
+        // The distance is at least the difference in length; skip what cannot be close.
+        if lower.len().abs_diff(candidate.len()) > limit {
+            continue;
+        }
         let dist = osa_distance(lower.as_bytes(), candidate.to_ascii_lowercase().as_bytes());
         if dist <= limit
             && best

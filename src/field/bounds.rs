@@ -18,6 +18,9 @@ pub const MAX_ECHOED_VALUE_BYTES: usize = 256;
 pub const VALUE_OMITTED: &str = "<value omitted>";
 /// Longest detail printed; a rule's detail can quote the value (Go's time errors do).
 pub const MAX_DETAIL_BYTES: usize = 1024;
+/// Longest field path printed: paths hold map keys, which only a client other than the apiserver
+/// can make megabytes long.
+pub const MAX_FIELD_BYTES: usize = 1024;
 
 /// The apiserver cuts every warning to this many runes once their total exceeds
 /// [`APISERVER_WARNING_TOTAL_RUNES`] (`truncateItemRunes`).
@@ -36,6 +39,18 @@ pub fn echoed(s: &str) -> &str {
     } else {
         s
     }
+}
+
+/// A field path as printed: cut at [`MAX_FIELD_BYTES`] with `...`.
+pub fn shown_field(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.len() <= MAX_FIELD_BYTES {
+        return std::borrow::Cow::Borrowed(field);
+    }
+    let mut cut = MAX_FIELD_BYTES - 3;
+    while !field.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}...", &field[..cut]))
 }
 
 /// The last cause of a capped Status: how many errors were left out.
@@ -207,6 +222,10 @@ mod tests {
         assert_eq!(clip("short", 256), "short");
         assert_eq!(more_warnings_text(1), "… and 1 more warning");
         assert_eq!(echoed("osm-mesh-config"), "osm-mesh-config");
+        assert_eq!(shown_field("data.egress"), "data.egress");
+        let long = format!("data.{}", "k".repeat(5000));
+        assert_eq!(shown_field(&long).len(), MAX_FIELD_BYTES);
+        assert!(shown_field(&long).ends_with("k..."));
         assert_eq!(echoed(&"n".repeat(MAX_ECHOED_VALUE_BYTES + 1)), VALUE_OMITTED);
     }
 }

@@ -216,7 +216,7 @@ impl FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.body())
+        write!(f, "{}: {}", bounds::shown_field(&self.field), self.body())
     }
 }
 

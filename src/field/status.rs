@@ -61,7 +61,7 @@ impl Status {
             .map(|e| Cause {
                 reason: e.kind.cause_reason().to_owned(),
                 message: e.body(),
-                field: e.field.clone(),
+                field: super::bounds::shown_field(&e.field).into_owned(),
             })
             .collect();
         let mut aggregate = aggregate_message(errors);

@@ -159,7 +159,10 @@ impl Metrics {
     /// `spec.a[*]`), and at most [`MAX_DENIAL_FIELDS`] distinct fields get their own label.
     pub fn denial(&self, field: &str) {
         let folded = fold_indices(field);
-        let field = {
+        let field = if folded.len() > crate::field::bounds::MAX_FIELD_BYTES {
+            // Label values live as long as the process: no megabyte-long invented keys.
+            OTHER_FIELD.to_owned()
+        } else {
             // A poisoned set is still a valid set.
             let mut known = self.denial_fields.lock().unwrap_or_else(|p| p.into_inner());
             if known.contains(&folded) {

@@ -54,6 +54,9 @@ pub const REVIEW_MEMORY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 /// `serde_json::Value`s, 16×, and the list's buffer grows by doubling (measured: 3 MB of ports
 /// peak at 65 MB above the idle process).
 pub const REVIEW_BYTES_PER_BODY_BYTE: usize = 24;
+/// Review memory no single review takes: small reviews (the apiserver's, of a usual MeshConfig,
+/// hold about 60 KiB each) keep running beside the largest one.
+pub const REVIEW_MEMORY_RESERVE_BYTES: usize = 8 * 1024 * 1024;
 /// How long a review waits for memory before the client gets 503 with Retry-After.
 const REVIEW_MEMORY_WAIT: Duration = Duration::from_secs(10);
 
@@ -334,10 +337,12 @@ impl WebhookState {
 }
 
 /// The share of [`REVIEW_MEMORY_BUDGET_BYTES`] (in KiB) a review of `body_bytes` holds: at most
-/// all of it, so a review of any accepted body runs, alone.
+/// all of it but the reserve, so a review of any accepted body runs, one large one at a time,
+/// with small ones beside it.
 fn review_kib(body_bytes: usize) -> u32 {
     let kib = body_bytes.saturating_mul(REVIEW_BYTES_PER_BODY_BYTE).div_ceil(1024);
-    u32::try_from(kib.clamp(1, REVIEW_MEMORY_BUDGET_BYTES / 1024)).unwrap_or(u32::MAX)
+    let most = (REVIEW_MEMORY_BUDGET_BYTES - REVIEW_MEMORY_RESERVE_BYTES) / 1024;
+    u32::try_from(kib.clamp(1, most)).unwrap_or(u32::MAX)
 }
 
 /// How many reviews run at once: one per core.
@@ -753,13 +758,14 @@ mod tests {
 
     #[test]
     fn a_review_of_any_accepted_body_fits_the_memory_budget() {
-        let budget_kib = REVIEW_MEMORY_BUDGET_BYTES / 1024;
-        // The preset's 2.6 KB review: about 2 000 of them fit side by side.
+        let most_kib = (REVIEW_MEMORY_BUDGET_BYTES - REVIEW_MEMORY_RESERVE_BYTES) / 1024;
+        // The preset's 2.6 KB review: over 100 of them fit in the reserve alone.
         assert_eq!(review_kib(2_600), 61);
         assert_eq!(review_kib(0), 1);
-        // The largest body takes the whole budget (it is 72 MiB by the estimate), so it runs
-        // alone, and a larger --max-body-bytes still gets a review instead of waiting forever.
-        assert_eq!(review_kib(DEFAULT_MAX_BODY_BYTES) as usize, budget_kib);
-        assert_eq!(review_kib(usize::MAX) as usize, budget_kib);
+        // The largest body takes all but the reserve (it is 72 MiB by the estimate): one at a
+        // time, small ones beside it, and a larger --max-body-bytes still gets a review.
+        assert_eq!(review_kib(DEFAULT_MAX_BODY_BYTES) as usize, most_kib);
+        assert_eq!(review_kib(usize::MAX) as usize, most_kib);
+        assert!(2 * most_kib > REVIEW_MEMORY_BUDGET_BYTES / 1024);
     }
 }

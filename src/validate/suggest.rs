@@ -7,9 +7,14 @@ pub fn closest<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>)
     let u = unknown.to_ascii_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
-        let dist = osa_distance(u.as_bytes(), c.to_ascii_lowercase().as_bytes());
         let shorter = u.len().min(c.len());
         let limit = (shorter / 3).max(2);
+        // The distance is at least the difference in length: a name far longer than any known
+        // one (a 3 MB key costs 100 M steps per comparison) cannot be close.
+        if u.len().abs_diff(c.len()) > limit {
+            continue;
+        }
+        let dist = osa_distance(u.as_bytes(), c.to_ascii_lowercase().as_bytes());
         if dist <= limit && dist < shorter && best.is_none_or(|(b, _)| dist < b) {
             best = Some((dist, c));
         }
