@@ -11,6 +11,7 @@ pub mod arc;
 pub mod certs;
 pub mod cli;
 pub mod field;
+pub mod policy;
 pub mod schema;
 pub mod server;
 pub mod validate;

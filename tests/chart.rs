@@ -1776,3 +1776,113 @@ fn bounds_malloc_arenas_and_keeps_extra_env() {
         .collect();
     assert_eq!(env, [("MALLOC_ARENA_MAX", "2"), ("RUST_BACKTRACE", "1")]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Enforcement: webhook | policy | both (issue 11)
+
+/// The chart's generated policies (`policies/`) are the generator's current output; regenerate
+/// them with `UPDATE_GOLDEN=1 cargo test --test chart policy_files`.
+#[test]
+fn policy_files_are_the_generators_output() {
+    use meshconfig_webhook::policy::{KubeVersion, policy_yaml};
+    use meshconfig_webhook::schema::Release;
+    let dir = repo().join("charts/meshconfig-webhook/policies");
+    for release in Release::ALL {
+        for kube in ["1.30", "1.31"] {
+            let want = policy_yaml(release, kube.parse::<KubeVersion>().expect("version")).expect("YAML");
+            let path = dir.join(format!("osm-{release}-k8s-{kube}.yaml"));
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::create_dir_all(&dir).expect("policies dir");
+                std::fs::write(&path, &want).expect("write policy");
+            }
+            let got = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+            assert!(got == want, "{} is stale (UPDATE_GOLDEN=1 rewrites it)", path.display());
+        }
+    }
+}
+
+const WEBHOOK_KINDS: [&str; 5] = [
+    "Deployment",
+    "Service",
+    "ServiceAccount",
+    "Secret",
+    "ValidatingWebhookConfiguration",
+];
+
+#[test]
+fn renders_only_the_policy_for_enforcement_policy() {
+    for mode in ["helm", "cert-manager"] {
+        let m = render(&[
+            "--set",
+            "enforcement=policy",
+            "--set",
+            &format!("certificates.mode={mode}"),
+            "--set",
+            "networkPolicy.enabled=true",
+            "--set",
+            "serviceMonitor.enabled=true",
+        ]);
+        let kinds: Vec<&str> = m.0.iter().map(|d| str_of(&d["kind"])).collect();
+        assert_eq!(
+            kinds,
+            ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"],
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn renders_webhook_and_policy_for_enforcement_both() {
+    let m = render(&["--set", "enforcement=both"]);
+    for kind in WEBHOOK_KINDS {
+        assert!(m.has(kind), "{kind} missing");
+    }
+    assert!(m.has("ValidatingAdmissionPolicy") && m.has("ValidatingAdmissionPolicyBinding"));
+    let webhook = render(&[]);
+    assert!(
+        !webhook.has("ValidatingAdmissionPolicy"),
+        "default is the webhook alone"
+    );
+    assert!(webhook.has("Deployment"));
+}
+
+#[test]
+fn renders_the_policy_of_the_release_for_the_cluster_and_binds_the_mesh_namespace() {
+    use meshconfig_webhook::policy::{Options, documents};
+    for (kube, target) in [("1.30.0", "1.30"), ("1.31.0", "1.31"), (KUBE_LATEST, "1.31")] {
+        let m = render_in(
+            NAMESPACE,
+            kube,
+            &[
+                "--set",
+                "enforcement=policy",
+                "--set-string",
+                "osm.release=0.10",
+                "--set",
+                "osm.meshNamespace=osm-system",
+            ],
+        );
+        let [policy, binding] = documents(&Options {
+            release: "0.10".parse().expect("release"),
+            kube: target.parse().expect("version"),
+            mesh_namespace: "osm-system".into(),
+        });
+        let rendered = m.one("ValidatingAdmissionPolicy");
+        assert_eq!(rendered["spec"], policy["spec"], "Kubernetes {kube}");
+        assert_eq!(rendered["metadata"]["name"], policy["metadata"]["name"]);
+        // The chart's binding says what the generator's says.
+        let b = m.one("ValidatingAdmissionPolicyBinding");
+        assert_eq!(b["spec"], binding["spec"]);
+        assert_eq!(b["metadata"]["name"], binding["metadata"]["name"]);
+    }
+}
+
+#[test]
+fn rejects_enforcement_policy_below_kubernetes_1_30_and_unknown_modes() {
+    assert_refused("1.29.0", &["--set", "enforcement=policy"], "needs Kubernetes >= 1.30");
+    assert_refused("1.29.0", &["--set", "enforcement=both"], "needs Kubernetes >= 1.30");
+    assert_refused(KUBE_LATEST, &["--set", "enforcement=cel"], "enforcement");
+    // The webhook alone still renders there.
+    assert!(try_template(NAMESPACE, "1.29.0", &[]).is_ok());
+}

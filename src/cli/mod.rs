@@ -2,6 +2,7 @@
 
 mod arc_settings_cmd;
 mod certs_cmd;
+mod policy_cmd;
 mod schema_cmd;
 pub mod serve;
 mod validate_cmd;
@@ -29,6 +30,8 @@ pub enum Command {
     Validate(validate_cmd::ValidateArgs),
     /// Print the JSON Schema a MeshConfig is validated with (for editors and yaml-language-server).
     Schema(schema_cmd::SchemaArgs),
+    /// Print the rules as a ValidatingAdmissionPolicy and binding (no webhook needed).
+    Policy(policy_cmd::PolicyArgs),
     /// Write a development CA and serving certificate (ca.crt, tls.crt, tls.key).
     Certs(certs_cmd::CertsArgs),
     /// Check an Azure Arc OSM extension settings file (or ARM template) before `az k8s-extension create`.
@@ -83,6 +86,7 @@ pub fn run(args: Args) -> ExitCode {
         Command::Schema(a) => schema_cmd::run(a),
         Command::Serve(a) => serve::run(*a),
         Command::Certs(a) => certs_cmd::run(a),
+        Command::Policy(a) => policy_cmd::run(a),
         Command::ArcSettings(a) => arc_settings_cmd::run(a),
     }
 }

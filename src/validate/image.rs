@@ -11,12 +11,12 @@
 /// without its domain), as in current distribution/reference.
 const REPOSITORY_NAME_TOTAL_LENGTH_MAX: usize = 255;
 
-const ERR_REFERENCE_INVALID_FORMAT: &str = "invalid reference format";
+pub const ERR_REFERENCE_INVALID_FORMAT: &str = "invalid reference format";
 const ERR_NAME_CONTAINS_UPPERCASE: &str = "repository name must be lowercase";
 const ERR_NAME_TOO_LONG: &str = "repository name must not be more than 255 characters";
-const ERR_DIGEST_INVALID_FORMAT: &str = "invalid checksum digest format";
-const ERR_DIGEST_INVALID_LENGTH: &str = "invalid checksum digest length";
-const ERR_DIGEST_UNSUPPORTED: &str = "unsupported digest algorithm";
+pub const ERR_DIGEST_INVALID_FORMAT: &str = "invalid checksum digest format";
+pub const ERR_DIGEST_INVALID_LENGTH: &str = "invalid checksum digest length";
+pub const ERR_DIGEST_UNSUPPORTED: &str = "unsupported digest algorithm";
 
 /// Checks an image reference; returns at most one detail (upstream stops at
 /// the first error).

@@ -16,15 +16,16 @@ pub const DNS1123_SUBDOMAIN_MAX_LENGTH: usize = 253;
 /// Linux `IFNAMSIZ - 1`: the longest interface name the kernel accepts.
 pub const INTERFACE_NAME_MAX_LENGTH: usize = 15;
 
-const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+pub const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_LABEL_ERR_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
 
 // Upstream builds this as dns1123LabelFmt + "(\\." + dns1123LabelFmt + ")*".
-const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+pub const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_ERR_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 
 // Upstream: "\\*\\." + dns1123SubdomainFmt.
-const WILDCARD_DNS1123_SUBDOMAIN_FMT: &str = "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+pub const WILDCARD_DNS1123_SUBDOMAIN_FMT: &str =
+    "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const WILDCARD_DNS1123_SUBDOMAIN_ERR_MSG: &str = "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character";
 
 /// Upstream `IsValidIP` detail (k8s.io/apimachinery `ip.go`).
@@ -178,6 +179,21 @@ pub fn host_errors(v: &str) -> Vec<String> {
     dns1123_subdomain_errors(v)
 }
 
+/// Bytes the kernel rejects in interface names (its `isspace()` is ASCII-only), as the body of a
+/// regular-expression character class (for the admission policy).
+pub const INTERFACE_KERNEL_BAD: &str = "/: \\t\\n\\x0b\\x0c\\r";
+/// Quotes and backslash, as the body of a character class.
+pub const INTERFACE_QUOTES: &str = "\"'\\\\";
+pub const INTERFACE_DOT_MSG: &str = "must not be '.'";
+pub const INTERFACE_DOTDOT_MSG: &str = "must not be '..'";
+pub const INTERFACE_KERNEL_BAD_MSG: &str = "must not contain whitespace, '/' or ':'";
+pub const INTERFACE_QUOTES_MSG: &str = "must not contain quotes or backslashes";
+pub const INTERFACE_NUL_MSG: &str = "must not contain NUL bytes";
+
+pub fn interface_too_long_error() -> String {
+    format!("must be no more than {INTERFACE_NAME_MAX_LENGTH} bytes")
+}
+
 /// A Linux network interface name as used in iptables `-i`/`-o`.
 ///
 /// Rules are the kernel's `dev_valid_name()` (1 to IFNAMSIZ-1 = 15 bytes, not
@@ -194,23 +210,23 @@ pub fn interface_name_errors(v: &str) -> Vec<String> {
         return errs;
     }
     if v.len() > INTERFACE_NAME_MAX_LENGTH {
-        errs.push(format!("must be no more than {INTERFACE_NAME_MAX_LENGTH} bytes"));
+        errs.push(interface_too_long_error());
     }
     match v {
-        "." => errs.push("must not be '.'".to_string()),
-        ".." => errs.push("must not be '..'".to_string()),
+        "." => errs.push(INTERFACE_DOT_MSG.to_string()),
+        ".." => errs.push(INTERFACE_DOTDOT_MSG.to_string()),
         _ => {}
     }
     // The kernel's isspace() is ASCII-only: space, \t, \n, \v, \f, \r.
     let kernel_bad = |c: u8| matches!(c, b'/' | b':' | b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
     if v.bytes().any(kernel_bad) {
-        errs.push("must not contain whitespace, '/' or ':'".to_string());
+        errs.push(INTERFACE_KERNEL_BAD_MSG.to_string());
     }
     if v.bytes().any(|c| matches!(c, b'"' | b'\'' | b'\\')) {
-        errs.push("must not contain quotes or backslashes".to_string());
+        errs.push(INTERFACE_QUOTES_MSG.to_string());
     }
     if v.bytes().any(|c| c == 0) {
-        errs.push("must not contain NUL bytes".to_string());
+        errs.push(INTERFACE_NUL_MSG.to_string());
     }
     errs
 }
@@ -374,6 +390,26 @@ pub(crate) fn parse_ip_sloppy(s: &str) -> Option<[u8; 16]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interface_character_classes_match_the_byte_rules() {
+        let kernel = regex::Regex::new(&format!("[{INTERFACE_KERNEL_BAD}]")).expect("compiles");
+        let quotes = regex::Regex::new(&format!("[{INTERFACE_QUOTES}]")).expect("compiles");
+        for b in 0u8..0x80 {
+            let s = char::from(b).to_string();
+            let e = interface_name_errors(&format!("a{s}"));
+            assert_eq!(
+                kernel.is_match(&s),
+                e.iter().any(|m| m == INTERFACE_KERNEL_BAD_MSG),
+                "{b:#x}"
+            );
+            assert_eq!(
+                quotes.is_match(&s),
+                e.iter().any(|m| m == INTERFACE_QUOTES_MSG),
+                "{b:#x}"
+            );
+        }
+    }
 
     const LABEL_REGEX_ERR: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
     const SUBDOMAIN_REGEX_ERR: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";

@@ -769,7 +769,7 @@ const REQUESTS_HUGEPAGES_PREFIX: &str = "requests.hugepages-";
 const DEFAULT_RESOURCE_REQUESTS_PREFIX: &str = "requests.";
 const RESOURCE_DEFAULT_NAMESPACE_PREFIX: &str = "kubernetes.io/";
 
-const STANDARD_CONTAINER_RESOURCES: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
+pub const STANDARD_CONTAINER_RESOURCES: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
 
 const STANDARD_RESOURCES: [&str; 20] = [
     "cpu",
@@ -888,6 +888,9 @@ pub fn qualified_name_errors(value: &str) -> Vec<String> {
     errs
 }
 
+pub const NOT_CONTAINER_RESOURCE_MSG: &str = "must be a standard resource for containers";
+pub const NOT_EXTENDED_RESOURCE_MSG: &str = "doesn't follow extended resource name standard";
+
 /// `helper.IsHugePageResourceName`.
 pub fn is_hugepage_resource_name(name: &str) -> bool {
     name.starts_with(HUGEPAGES_PREFIX)
@@ -940,10 +943,10 @@ pub fn resource_name_errors(name: &str) -> Vec<String> {
     }
     if unprefixed {
         if !is_standard_container_resource_name(name) {
-            errs.push("must be a standard resource for containers".to_string());
+            errs.push(NOT_CONTAINER_RESOURCE_MSG.to_string());
         }
     } else if !is_native_resource(name) && !is_extended_resource_name(name) {
-        errs.push("doesn't follow extended resource name standard".to_string());
+        errs.push(NOT_EXTENDED_RESOURCE_MSG.to_string());
     }
     errs
 }

@@ -15,18 +15,13 @@ const ONE_HOUR_NS: i64 = 3_600_000_000_000;
 pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) {
     let path = w.path.clone();
     match (n.kind, v) {
-        (Kind::ServiceCertDuration, Value::String(s)) => {
-            duration(&mut w.findings, DurationRule::ServiceCert, &path, s, unchanged);
-        }
-        (Kind::GatewayCertDuration, Value::String(s)) => {
-            duration(&mut w.findings, DurationRule::Positive, &path, s, unchanged);
-        }
-        (Kind::ExtAuthzTimeout, Value::String(s)) => {
-            duration(&mut w.findings, DurationRule::NonNegative, &path, s, unchanged);
-        }
-        (Kind::ResyncInterval, Value::String(s)) => {
-            let floor_ns = w.schema.id.release.resync_floor_ns();
-            duration(&mut w.findings, DurationRule::Resync { floor_ns }, &path, s, unchanged);
+        (
+            Kind::ServiceCertDuration | Kind::GatewayCertDuration | Kind::ExtAuthzTimeout | Kind::ResyncInterval,
+            Value::String(s),
+        ) => {
+            if let Some(rule) = DurationRule::of(n.kind, w.schema.id.release) {
+                duration(&mut w.findings, rule, &path, s, unchanged);
+            }
         }
         (Kind::OsmLogLevel, Value::String(s)) if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) => {
             w.push(FieldError::not_supported(path, s.as_str(), OSM_LOG_LEVELS), unchanged);
@@ -42,21 +37,14 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
             }
         }
         (Kind::UrlPath, Value::String(s)) if !s.is_empty() && !s.starts_with('/') => {
-            w.push(
-                FieldError::invalid(path, s.as_str(), "must be an absolute path"),
-                unchanged,
-            );
+            w.push(FieldError::invalid(path, s.as_str(), URL_PATH_DETAIL), unchanged);
         }
         (Kind::TracingPort | Kind::CertKeyBitSize | Kind::NonNegative, Value::Number(_)) => {
-            if let (Some(x), Some((lo, hi))) = (int(v), n.kind.int_bounds()) {
-                let detail = match (lo, hi) {
-                    (Some(lo), Some(hi)) if !(lo..=hi).contains(&x) => Some(inclusive_range(lo, hi)),
-                    (Some(lo), None) if x < lo => Some(format!("must be greater than or equal to {lo}")),
-                    _ => None,
-                };
-                if let Some(d) = detail {
-                    w.push(FieldError::invalid(path, x, d), unchanged);
-                }
+            if let (Some(x), Some((lo, hi))) = (int(v), n.kind.int_bounds())
+                && (lo.is_some_and(|lo| x < lo) || hi.is_some_and(|hi| x > hi))
+                && let Some(d) = int_bounds_detail(lo, hi)
+            {
+                w.push(FieldError::invalid(path, x, d), unchanged);
             }
         }
         (Kind::SecretName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_subdomain_errors, unchanged),
@@ -68,6 +56,16 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
         (Kind::SidecarTls, Value::Object(_)) => sidecar_tls(w, &path, n, v, old, unchanged),
         (Kind::ExtAuthz, Value::Object(_)) => ext_authz(w, &path, v, unchanged),
         _ => {}
+    }
+}
+
+/// The detail for a value outside a kind's bounds (`Kind::int_bounds`); `None` when there is no
+/// lower bound (no kind has only an upper one). The admission policy generator reads it too.
+pub(crate) fn int_bounds_detail(lo: Option<i64>, hi: Option<i64>) -> Option<String> {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Some(inclusive_range(lo, hi)),
+        (Some(lo), None) => Some(format!("must be greater than or equal to {lo}")),
+        (None, _) => None,
     }
 }
 
@@ -133,10 +131,10 @@ pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], un
             });
             // Only the first name is used, as the certificate's common name (at most 64 bytes).
             if let Some(first) = items.first().and_then(Value::as_str)
-                && first.len() > 64
+                && first.len() > COMMON_NAME_MAX_BYTES
             {
                 w.push(
-                    FieldError::invalid(item_path(0), first, names::max_len_error(64)),
+                    FieldError::invalid(item_path(0), first, names::max_len_error(COMMON_NAME_MAX_BYTES)),
                     unchanged,
                 );
             }
@@ -188,35 +186,59 @@ pub(crate) enum DurationRule {
     Resync { floor_ns: i64 },
 }
 
+impl DurationRule {
+    /// The lower bound in nanoseconds, whether it is inclusive, and the detail when it is not met.
+    /// The admission policy generator reads the same bound.
+    pub(crate) fn lower_bound(self) -> (i64, bool, &'static str) {
+        match self {
+            Self::ServiceCert => (TWO_MINUTES_NS, true, "must be greater than or equal to 2m0s"),
+            Self::Positive => (0, false, "must be greater than 0s"),
+            Self::NonNegative | Self::Resync { .. } => (0, true, "must be greater than or equal to 0s"),
+        }
+    }
+
+    /// The rule of a duration kind, or `None` for other kinds.
+    pub(crate) fn of(kind: Kind, release: Release) -> Option<Self> {
+        match kind {
+            Kind::ServiceCertDuration => Some(Self::ServiceCert),
+            Kind::GatewayCertDuration => Some(Self::Positive),
+            Kind::ExtAuthzTimeout => Some(Self::NonNegative),
+            Kind::ResyncInterval => Some(Self::Resync {
+                floor_ns: release.resync_floor_ns(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Keys an enabled ext-authz filter needs (non-empty).
+pub(crate) const EXT_AUTHZ_REQUIRED: [&str; 3] = ["address", "port", "statPrefix"];
+pub(crate) const EXT_AUTHZ_DETAIL: &str = "required when enable is true";
+pub(crate) const URL_PATH_DETAIL: &str = "must be an absolute path";
+/// Maximum TLS versions OSM's control plane can talk to (it requires TLS ≥ 1.2 from sidecars).
+pub(crate) const TLS_MAX_SUPPORTED: &[&str] = &["TLS_AUTO", "TLSv1_2", "TLSv1_3"];
+/// The first ingress-gateway SAN becomes the certificate's common name: at most 64 bytes.
+pub(crate) const COMMON_NAME_MAX_BYTES: usize = 64;
+
 /// Parses `s` as Go's `time.ParseDuration` and applies `rule`.
 pub(crate) fn duration(f: &mut Findings, rule: DurationRule, path: &str, s: &str, unchanged: bool) {
     let ns = match duration::parse(s) {
         Ok(ns) => ns,
         Err(e) => return f.push(FieldError::invalid(path, s, e), unchanged),
     };
-    let detail = match rule {
-        DurationRule::ServiceCert if ns < TWO_MINUTES_NS => Some("must be greater than or equal to 2m0s"),
-        DurationRule::ServiceCert if ns < ONE_HOUR_NS => {
-            f.warn(format!(
-                "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
-            ));
-            None
-        }
-        DurationRule::Positive if ns <= 0 => Some("must be greater than 0s"),
-        DurationRule::NonNegative | DurationRule::Resync { .. } if ns < 0 => {
-            Some("must be greater than or equal to 0s")
-        }
-        DurationRule::Resync { floor_ns } if ns > 0 && ns < floor_ns => {
-            f.warn(format!(
-                "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
-                duration::format(floor_ns)
-            ));
-            None
-        }
-        _ => None,
-    };
-    if let Some(d) = detail {
-        f.push(FieldError::invalid(path, s, d), unchanged);
+    let (bound, inclusive, detail) = rule.lower_bound();
+    if ns < bound || (!inclusive && ns == bound) {
+        return f.push(FieldError::invalid(path, s, detail), unchanged);
+    }
+    match rule {
+        DurationRule::ServiceCert if ns < ONE_HOUR_NS => f.warn(format!(
+            "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
+        )),
+        DurationRule::Resync { floor_ns } if ns > 0 && ns < floor_ns => f.warn(format!(
+            "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
+            duration::format(floor_ns)
+        )),
+        _ => {}
     }
 }
 
@@ -232,7 +254,7 @@ pub(crate) fn host(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
 /// A URL path; empty means OSM's default.
 pub(crate) fn url_path(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
     if !s.is_empty() && !s.starts_with('/') {
-        f.push(FieldError::invalid(path, s, "must be an absolute path"), unchanged);
+        f.push(FieldError::invalid(path, s, URL_PATH_DETAIL), unchanged);
     }
 }
 
@@ -332,11 +354,7 @@ fn sidecar_tls(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value
         max_unchanged && (unchanged || get(old, "tlsMinProtocolVersion", min_node).as_deref() == Some(&*min));
     if max == "TLSv1_0" || max == "TLSv1_1" {
         w.push(
-            FieldError::not_supported(
-                format!("{path}.tlsMaxProtocolVersion"),
-                max.as_str(),
-                &["TLS_AUTO", "TLSv1_2", "TLSv1_3"],
-            ),
+            FieldError::not_supported(format!("{path}.tlsMaxProtocolVersion"), max.as_str(), TLS_MAX_SUPPORTED),
             max_unchanged,
         );
     }
@@ -366,7 +384,7 @@ fn ext_authz(w: &mut Walk, path: &str, v: &Value, unchanged: bool) {
     if v.get("enable") != Some(&Value::Bool(true)) {
         return;
     }
-    for key in ["address", "port", "statPrefix"] {
+    for key in EXT_AUTHZ_REQUIRED {
         let missing = match v.get(key) {
             None | Some(Value::Null) => true,
             Some(Value::String(s)) => s.is_empty(),
@@ -374,7 +392,7 @@ fn ext_authz(w: &mut Walk, path: &str, v: &Value, unchanged: bool) {
         };
         if missing {
             w.push(
-                FieldError::required(format!("{path}.{key}"), "required when enable is true"),
+                FieldError::required(format!("{path}.{key}"), EXT_AUTHZ_DETAIL),
                 unchanged,
             );
         }
