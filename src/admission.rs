@@ -113,7 +113,7 @@ impl Decision {
 }
 
 /// The answer to an admission request body.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Reply {
     /// HTTP 200 with this AdmissionReview (JSON).
     Review { body: Vec<u8>, decision: Box<Decision> },
@@ -123,28 +123,11 @@ pub enum Reply {
 
 /// Decides one admission request body (read whole by the caller).
 pub fn review(policy: &Policy, body: &[u8]) -> Reply {
-    // The common case reads the objects once: `object` into a tree, `oldObject` only as far as
-    // the decision needs it. Anything unusual takes the general path, which words every problem.
-    match Split::of(body) {
-        Some(split) => decide_review(policy, split.envelope, Some((split.object, split.old))),
-        None => review_whole(policy, body),
-    }
-}
-
-/// [`review`] by the general path alone: the whole body parsed into one tree. Public for the
-/// tests and fuzz targets that check both paths give the same answer.
-#[doc(hidden)]
-pub fn review_whole(policy: &Policy, body: &[u8]) -> Reply {
     let mut raw: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => return Reply::BadRequest(format!("the request body is not JSON: {e}")),
     };
-    let taken = take_objects(&mut raw).map(|(object, old)| (object, OldObject::parsed(old)));
-    decide_review(policy, raw, taken)
-}
-
-/// The rest of [`review`]: `raw` is the review, without its objects when `taken` holds them.
-fn decide_review(policy: &Policy, raw: Value, taken: Option<(Option<Value>, OldObject<'_>)>) -> Reply {
+    let taken = take_objects(&mut raw);
     let api_version = raw.get("apiVersion").and_then(Value::as_str);
     let uid = raw
         .pointer("/request/uid")
@@ -154,17 +137,14 @@ fn decide_review(policy: &Policy, raw: Value, taken: Option<(Option<Value>, OldO
     match request {
         Ok(req) if req.uid.is_empty() => Reply::BadRequest("the AdmissionReview's request.uid is empty".into()),
         Ok(req) => {
-            let whole;
             let (object, old) = match &taken {
-                Some((object, old)) => (object.as_ref(), old),
-                None => {
-                    whole = OldObject::borrowed(raw.pointer("/request/oldObject"));
-                    (raw.pointer("/request/object"), &whole)
-                }
+                Some((object, old)) => (object.as_ref(), old.as_ref()),
+                None => (raw.pointer("/request/object"), raw.pointer("/request/oldObject")),
             };
             let object = object.filter(|v| !v.is_null());
+            let old = old.filter(|v| !v.is_null());
             let answer = decide(policy, &req, object, old);
-            answer_review(&req, answer, object.or(old.head()))
+            answer_review(&req, answer, object.or(old))
         }
         Err(problem) => match uid {
             // A uid to echo: answer with a review, so the apiserver does not count a failed call
@@ -172,165 +152,6 @@ fn decide_review(policy: &Policy, raw: Value, taken: Option<(Option<Value>, OldO
             Some(uid) => unusable_review(api_version, uid, problem),
             None => Reply::BadRequest(problem),
         },
-    }
-}
-
-/// `request.oldObject`, read only as far as the decision needs: its head (apiVersion, kind,
-/// metadata) identifies it; the whole object is parsed only to ratchet findings on UPDATE, which
-/// most updates (those with nothing to report) never need.
-struct OldObject<'a> {
-    /// apiVersion, kind and metadata (or the whole object, when it was parsed whole).
-    head: Option<std::borrow::Cow<'a, Value>>,
-    /// The whole object as JSON text, parsed on first use.
-    text: Option<&'a str>,
-    whole: std::cell::OnceCell<Option<Value>>,
-}
-
-impl<'a> OldObject<'a> {
-    fn parsed(old: Option<Value>) -> Self {
-        Self {
-            head: old.filter(|v| !v.is_null()).map(std::borrow::Cow::Owned),
-            text: None,
-            whole: std::cell::OnceCell::new(),
-        }
-    }
-
-    fn borrowed(old: Option<&'a Value>) -> Self {
-        Self {
-            head: old.filter(|v| !v.is_null()).map(std::borrow::Cow::Borrowed),
-            text: None,
-            whole: std::cell::OnceCell::new(),
-        }
-    }
-
-    fn head(&self) -> Option<&Value> {
-        self.head.as_deref()
-    }
-
-    fn whole(&self) -> Option<&Value> {
-        match self.text {
-            None => self.head(),
-            // Syntax-checked when the body was split; a failure here cannot happen.
-            Some(text) => self.whole.get_or_init(|| serde_json::from_str(text).ok()).as_ref(),
-        }
-    }
-}
-
-/// A review cut into its parts in one pass over the bytes: the envelope without the objects (a
-/// small tree), `object` parsed, and `oldObject` kept as text with its head parsed.
-struct Split<'a> {
-    envelope: Value,
-    object: Option<Value>,
-    old: OldObject<'a>,
-}
-
-impl<'a> Split<'a> {
-    /// `None` when the body is anything but a plain review whose objects would decode (see
-    /// [`take_objects`]): the general path then answers it, with the same words as ever.
-    fn of(body: &'a [u8]) -> Option<Self> {
-        use serde::Deserialize;
-        use serde_json::value::RawValue;
-
-        #[derive(Deserialize)]
-        struct Review<'a> {
-            #[serde(borrow)]
-            request: Request<'a>,
-        }
-        #[derive(Deserialize)]
-        struct Request<'a> {
-            #[serde(borrow, default)]
-            object: Option<&'a RawValue>,
-            #[serde(borrow, default, rename = "oldObject")]
-            old_object: Option<&'a RawValue>,
-        }
-        /// What identifies an object; `metadata: null` stays `Some("null")`, as in a `Value`.
-        #[derive(Deserialize)]
-        struct Head<'a> {
-            #[serde(default, rename = "apiVersion")]
-            api_version: Option<Value>,
-            #[serde(default)]
-            kind: Option<Value>,
-            #[serde(default, borrow, deserialize_with = "present")]
-            metadata: Option<&'a RawValue>,
-        }
-        fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-            <&RawValue>::deserialize(d).map(Some)
-        }
-
-        let review: Review<'a> = serde_json::from_slice(body).ok()?;
-        let object = review.request.object.map(RawValue::get);
-        let old = review.request.old_object.map(RawValue::get);
-
-        // The envelope: the body with both objects replaced by null.
-        let offset = |text: &str| text.as_ptr() as usize - body.as_ptr() as usize;
-        let mut spans: Vec<(usize, usize)> = [object, old]
-            .into_iter()
-            .flatten()
-            .map(|t| (offset(t), offset(t) + t.len()))
-            .collect();
-        spans.sort_unstable();
-        let mut envelope = Vec::with_capacity(body.len());
-        let mut at = 0;
-        for (start, end) in spans {
-            envelope.extend_from_slice(body.get(at..start)?);
-            envelope.extend_from_slice(b"null");
-            at = end;
-        }
-        envelope.extend_from_slice(body.get(at..)?);
-        let envelope: Value = serde_json::from_slice(&envelope).ok()?;
-
-        let object: Option<Value> = match object {
-            Some(text) => Some(serde_json::from_str(text).ok()?),
-            None => None,
-        };
-        let old_head = match old {
-            Some(text) if text != "null" => {
-                if !text.starts_with('{') {
-                    return None;
-                }
-                let head: Head = serde_json::from_str(text).ok()?;
-                let mut map = serde_json::Map::new();
-                for (key, value) in [("apiVersion", head.api_version), ("kind", head.kind)] {
-                    if let Some(v) = value {
-                        map.insert(key.to_owned(), v);
-                    }
-                }
-                // The general path's test (metadata decodes as an ObjectMeta), straight from the
-                // text: no tree of managedFields is built. Name and namespace are all a
-                // decision reads of it.
-                if let Some(text) = head.metadata {
-                    let meta: ObjectMeta = serde_json::from_str(text.get()).ok()?;
-                    let mut m = serde_json::Map::new();
-                    for (key, value) in [("name", meta.name), ("namespace", meta.namespace)] {
-                        if let Some(v) = value {
-                            m.insert(key.to_owned(), Value::String(v));
-                        }
-                    }
-                    map.insert("metadata".to_owned(), Value::Object(m));
-                }
-                Some(Value::Object(map))
-            }
-            _ => None,
-        };
-        // The same admission test as the general path's, on the parts.
-        let decodes = |v: Option<&Value>| match v {
-            None | Some(Value::Null) => true,
-            Some(Value::Object(o)) => o.get("metadata").is_none_or(|m| ObjectMeta::deserialize(m).is_ok()),
-            Some(_) => false,
-        };
-        if !decodes(object.as_ref()) {
-            return None;
-        }
-        let text = old_head.as_ref().and(old);
-        Some(Split {
-            envelope,
-            object: object.filter(|v| !v.is_null()),
-            old: OldObject {
-                head: old_head.map(std::borrow::Cow::Owned),
-                text,
-                whole: std::cell::OnceCell::new(),
-            },
-        })
     }
 }
 
@@ -408,12 +229,11 @@ fn decide(
     policy: &Policy,
     req: &AdmissionRequest<DynamicObject>,
     object: Option<&Value>,
-    old: &OldObject<'_>,
+    old: Option<&Value>,
 ) -> Answer {
     let route = Route::of(&req.kind.group, &req.kind.kind);
     if route != Route::Other
-        && let Some(problem) =
-            kind_mismatch(req, "object", object).or_else(|| kind_mismatch(req, "oldObject", old.head()))
+        && let Some(problem) = kind_mismatch(req, "object", object).or_else(|| kind_mismatch(req, "oldObject", old))
     {
         return Answer::deny(route, Verdict::Error, field::Status::bad_request(&problem));
     }
@@ -456,11 +276,11 @@ fn configmap(
     policy: &Policy,
     req: &AdmissionRequest<DynamicObject>,
     object: Option<&Value>,
-    old: &OldObject<'_>,
+    old: Option<&Value>,
 ) -> Answer {
     let route = Route::ConfigMap;
-    let name = request_name(req, object.or(old.head()));
-    let namespace = request_namespace(req, object.or(old.head()));
+    let name = request_name(req, object.or(old));
+    let namespace = request_namespace(req, object.or(old));
     let (Operation::Create | Operation::Update) = req.operation else {
         return Answer::allow(route);
     };
@@ -474,31 +294,12 @@ fn configmap(
             field::Status::bad_request("the AdmissionReview's request.object is missing"),
         );
     };
+    let old = if req.operation == Operation::Update { old } else { None };
     answer_from(
         route,
         name,
-        ratcheted(req, old, |old| {
-            validate::configmap(object, old, policy.unknown_configmap_keys)
-        }),
+        validate::configmap(object, old, policy.unknown_configmap_keys),
     )
-}
-
-/// Validates as a CREATE; an UPDATE with findings is validated again against the stored object.
-/// The stored object only ratchets (turns errors about unchanged values into warnings), so an
-/// object with nothing to report needs no `oldObject`, and most updates never parse it.
-fn ratcheted(
-    req: &AdmissionRequest<DynamicObject>,
-    old: &OldObject<'_>,
-    check: impl Fn(Option<&Value>) -> validate::Outcome,
-) -> validate::Outcome {
-    let first = check(None);
-    if req.operation != Operation::Update || (first.errors.is_empty() && first.warnings.is_empty()) {
-        return first;
-    }
-    match old.whole() {
-        Some(old) => check(Some(old)),
-        None => first,
-    }
 }
 
 /// An engine outcome as the answer: denied with its Status when it has errors.
@@ -526,11 +327,11 @@ fn meshconfig(
     policy: &Policy,
     req: &AdmissionRequest<DynamicObject>,
     object: Option<&Value>,
-    old: &OldObject<'_>,
+    old: Option<&Value>,
 ) -> Answer {
     let route = Route::MeshConfig;
-    let name = request_name(req, object.or(old.head()));
-    let namespace = request_namespace(req, object.or(old.head()));
+    let name = request_name(req, object.or(old));
+    let namespace = request_namespace(req, object.or(old));
     match req.operation {
         Operation::Connect => Answer::allow(route),
         Operation::Delete => {
@@ -583,11 +384,8 @@ fn meshconfig(
                 a.denied_fields.push(e.field);
                 return a;
             };
-            answer_from(
-                route,
-                name,
-                ratcheted(req, old, |old| validate::meshconfig(schema, object, old)),
-            )
+            let old = if req.operation == Operation::Update { old } else { None };
+            answer_from(route, name, validate::meshconfig(schema, object, old))
         }
     }
 }
@@ -1082,78 +880,6 @@ mod tests {
             let (out, decision) = answer(review(&policy(), bad.to_string().as_bytes()));
             assert_eq!(out["response"]["allowed"], false, "{operation}: {out}");
             assert_eq!(decision.denied_fields, ["spec.certificate.serviceCertValidityDuration"]);
-        }
-    }
-
-    /// The split path answers exactly as the general one, byte for byte, also for the bodies it
-    /// hands over (duplicate keys, null or odd metadata, objects that are not maps, DELETE).
-    #[test]
-    fn the_split_path_answers_as_the_general_path() {
-        let preset = meshconfig_object(json!({"sidecar": {"logLevel": "error"}}));
-        let mut bodies: Vec<Vec<u8>> = RECORDED.iter().map(|(_, t, _)| t.as_bytes().to_vec()).collect();
-        for (op, object, old) in [
-            ("CREATE", preset.clone(), Value::Null),
-            ("UPDATE", preset.clone(), preset.clone()),
-            (
-                "UPDATE",
-                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
-                preset.clone(),
-            ),
-            (
-                "UPDATE",
-                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
-                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
-            ),
-            (
-                "UPDATE",
-                preset.clone(),
-                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
-            ),
-            ("UPDATE", preset.clone(), json!({"metadata": null})),
-            ("UPDATE", preset.clone(), json!({"metadata": {"name": 5}})),
-            ("UPDATE", preset.clone(), json!([1, 2])),
-            ("UPDATE", preset.clone(), json!("text")),
-            ("UPDATE", json!({"metadata": {"labels": "x"}}), preset.clone()),
-            ("DELETE", Value::Null, preset.clone()),
-            ("DELETE", Value::Null, json!({"kind": 5})),
-        ] {
-            bodies.push(request(REVIEW_V1, op, object, old));
-        }
-        let update = String::from_utf8(request(REVIEW_V1, "UPDATE", preset.clone(), preset)).expect("utf-8");
-        bodies.push(
-            update
-                .replacen("\"object\":", "\"object\":null,\"object\":", 1)
-                .into_bytes(),
-        );
-        bodies.push(update.replacen("\"uid\":", "\"uid\":\"dup\",\"uid\":", 1).into_bytes());
-        bodies.push(
-            update
-                .replacen("\"metadata\":{", "\"metadata\":{\"name\":\"a\",", 1)
-                .into_bytes(),
-        );
-        bodies.push(b"{\"request\":{\"object\":{}}}".to_vec());
-        bodies.push(b"[]".to_vec());
-        for (_, text, _) in RECORDED {
-            assert!(
-                Split::of(text.as_bytes()).is_some(),
-                "the apiserver's reviews take the split path"
-            );
-        }
-        for body in &bodies {
-            for policy in [
-                policy(),
-                Policy {
-                    protect_delete: false,
-                    ..policy()
-                },
-            ] {
-                assert_eq!(
-                    review(&policy, body),
-                    review_whole(&policy, body),
-                    "{}",
-                    String::from_utf8_lossy(body)
-                );
-            }
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Bytes → `admission::review`: any request body gets either a 400 text or an AdmissionReview
 //! answer that is valid JSON, echoes a uid, and explains every denial; the same bytes always get
-//! the same answer, and the split path (object parsed, oldObject read only as far as needed)
-//! answers exactly as the general path that parses the whole body.
+//! the same answer.
 
 #![no_main]
 
@@ -55,6 +54,5 @@ fuzz_target!(|data: &[u8]| {
             (Reply::Review { body: a, .. }, Reply::Review { body: b, .. }) => assert_eq!(a, b),
             _ => panic!("the same body got a 400 once and a review once"),
         }
-        assert_eq!(first, admission::review_whole(&policy, data), "the split path disagrees");
     }
 });
