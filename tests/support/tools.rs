@@ -22,7 +22,7 @@ pub fn tool(name: &str) -> PathBuf {
         _ => panic!(
             "{name} is not installed in {}: run `make tools` (it installs helm, kubectl, \
              kubernetes-validate, actionlint, kube-apiserver and etcd into ./bin; the first run \
-             builds the control plane from the Go module proxy, about 15 minutes on 2 cores), \
+             builds the control plane from the Go module proxy, 6-8 minutes on 2 cores), \
              or run the tests with `make test`, which does that first",
             dir.display()
         ),
