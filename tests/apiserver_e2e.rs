@@ -28,23 +28,8 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A control plane with `crd` (a file under tests/fixtures/osm-crds) installed and established.
-fn plane_with_crd(crd: &str) -> ControlPlane {
-    let cp = ControlPlane::start();
-    let text = std::fs::read_to_string(repo().join("tests/fixtures/osm-crds").join(crd)).expect("CRD fixture");
-    cp.apply(&text);
-    cp.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/meshconfigs.config.openservicemesh.io",
-    ])
-    .success("wait for the MeshConfig CRD");
-    cp
-}
-
-static V1_2: LazyLock<ControlPlane> = LazyLock::new(|| plane_with_crd("meshconfig-crd-v1.2.4.yaml"));
-static V0_9: LazyLock<ControlPlane> = LazyLock::new(|| plane_with_crd("meshconfig-crd-v0.9.2.yaml"));
+static V1_2: LazyLock<ControlPlane> = LazyLock::new(|| ControlPlane::with_osm_crd("meshconfig-crd-v1.2.4.yaml"));
+static V0_9: LazyLock<ControlPlane> = LazyLock::new(|| ControlPlane::with_osm_crd("meshconfig-crd-v0.9.2.yaml"));
 
 /// Options of a test's mesh.
 #[derive(Clone)]

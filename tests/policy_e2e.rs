@@ -26,18 +26,7 @@ fn repo() -> &'static Path {
 
 /// A control plane with OSM v1.2.4's MeshConfig CRD established.
 fn plane() -> ControlPlane {
-    let cp = ControlPlane::start();
-    let crd = std::fs::read_to_string(repo().join("tests/fixtures/osm-crds/meshconfig-crd-v1.2.4.yaml"))
-        .expect("CRD fixture");
-    cp.apply(&crd);
-    cp.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/meshconfigs.config.openservicemesh.io",
-    ])
-    .success("wait for the MeshConfig CRD");
-    cp
+    ControlPlane::with_osm_crd("meshconfig-crd-v1.2.4.yaml")
 }
 
 /// `meshconfig-webhook policy …`.

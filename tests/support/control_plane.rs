@@ -361,6 +361,25 @@ current-context: e2e
             .join("\n")
     }
 
+    /// Starts a control plane with OSM's MeshConfig CRD `crd` (a file under
+    /// tests/fixtures/osm-crds) installed and established.
+    pub fn with_osm_crd(crd: &str) -> ControlPlane {
+        let cp = ControlPlane::start();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/osm-crds")
+            .join(crd);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        cp.apply(&text);
+        cp.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/meshconfigs.config.openservicemesh.io",
+        ])
+        .success("wait for the MeshConfig CRD");
+        cp
+    }
+
     /// Runs the pinned kubectl with this control plane's kubeconfig (and a private cache).
     pub fn kubectl(&self, args: &[&str]) -> Run {
         self.kubectl_stdin(args, None)
