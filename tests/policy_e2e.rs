@@ -48,13 +48,14 @@ fn policy_yaml(release: Release, kube: &str, namespace: &str) -> String {
 }
 
 /// Every release line's policy, for each target version, is accepted: the apiserver compiles
-/// each expression in the environment it offers new policies (a compile error is a 422). The
-/// `status.typeChecking` warnings are written by kube-controller-manager's policy status
-/// controller, which this control plane does not run; compilation is what the apiserver checks.
+/// each expression in the environment it offers new policies (a compile error is a 422), and
+/// kube-controller-manager's policy status controller type-checks it against the CRD's schema
+/// with no warning in `status.typeChecking`. A planted type error shows the check is live.
 #[test]
 fn accepts_the_generated_policy_of_every_release_line() {
     let cp = plane();
     let _logs = LogsOnFailure(&cp);
+    let kcm = cp.controller_manager("validatingadmissionpolicy-status-controller");
     for kube in ["1.30", "1.31", "1.37"] {
         for release in Release::ALL {
             let yaml = policy_yaml(release, kube, "arc-osm-system");
@@ -75,8 +76,59 @@ fn accepts_the_generated_policy_of_every_release_line() {
             let kube_version: KubeVersion = kube.parse().expect("version");
             let generated = meshconfig_webhook::policy::validations(release, kube_version).1.len();
             assert_eq!(count, generated, "OSM {release} for Kubernetes {kube}");
+            let warnings = type_checking(&cp, &kcm, &name);
+            assert!(
+                warnings.is_empty(),
+                "OSM {release} for Kubernetes {kube}: {warnings:#?}"
+            );
         }
     }
+
+    // The same check finds a field the schema does not have.
+    let mut planted: Value = serde_yaml_documents(&policy_yaml(Release::V1_2, "1.37", "arc-osm-system"))
+        .into_iter()
+        .find(|d| d["kind"] == "ValidatingAdmissionPolicy")
+        .expect("a policy document");
+    planted["metadata"]["name"] = json!("planted-type-error");
+    planted["spec"]["validations"] = json!([{"expression": "object.spec.traffic.enableEgress == 'yes'"}]);
+    cp.apply(&planted.to_string());
+    let warnings = type_checking(&cp, &kcm, "planted-type-error");
+    assert!(
+        warnings.iter().any(|w| w["warning"]
+            .as_str()
+            .is_some_and(|t| t.contains("no matching overload"))),
+        "a bool compared with a string must be reported: {warnings:#?}"
+    );
+}
+
+/// The policy's `status.typeChecking.expressionWarnings`, once kube-controller-manager has checked
+/// its current generation.
+fn type_checking(cp: &ControlPlane, kcm: &support::control_plane::ControllerManager, name: &str) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let got = cp.kubectl(&["get", "validatingadmissionpolicy", name, "-o", "json"]);
+        let got: Value = serde_json::from_str(&got.stdout).unwrap_or(Value::Null);
+        if got.pointer("/status/observedGeneration").is_some()
+            && got.pointer("/status/observedGeneration") == got.pointer("/metadata/generation")
+        {
+            return got
+                .pointer("/status/typeChecking/expressionWarnings")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kube-controller-manager did not type-check {name} within 60 s:\n{}",
+            kcm.log_tail()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The documents of a YAML stream, as JSON values.
+fn serde_yaml_documents(yaml: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(yaml).expect("the policy output is YAML")
 }
 
 #[test]

@@ -361,6 +361,24 @@ current-context: e2e
             .join("\n")
     }
 
+    /// Runs kube-controller-manager against this control plane with only `controllers` (e.g.
+    /// `validatingadmissionpolicy-status-controller`, which writes policies' `status.typeChecking`).
+    /// It stops when the returned guard is dropped or the test process ends.
+    pub fn controller_manager(&self, controllers: &str) -> ControllerManager {
+        let bin = tool("kube-controller-manager");
+        let args: Vec<String> = [
+            format!("--kubeconfig={}", self.kubeconfig.display()),
+            format!("--controllers={controllers}"),
+            "--leader-elect=false".to_owned(),
+            // No serving endpoint (health, metrics): nothing here reads it.
+            "--secure-port=0".to_owned(),
+        ]
+        .into();
+        let log = self.dir.join(format!("kube-controller-manager-{}.log", free_port()));
+        let scratch = self.dir.join("kcm-scratch");
+        ControllerManager(Watched::spawn("kube-controller-manager", &bin, &args, log, &scratch))
+    }
+
     /// Starts a control plane with OSM's MeshConfig CRD `crd` (a file under
     /// tests/fixtures/osm-crds) installed and established.
     pub fn with_osm_crd(crd: &str) -> ControlPlane {
@@ -445,6 +463,16 @@ fn wait_for_etcd(etcd: &Watched, port: u16) {
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("etcd was not healthy within {READY_TIMEOUT:?}\n{}", etcd.tail(LOG_TAIL));
+}
+
+/// A running kube-controller-manager (see [`ControlPlane::controller_manager`]).
+pub struct ControllerManager(Watched);
+
+impl ControllerManager {
+    /// The last lines of its log, for a failure message.
+    pub fn log_tail(&self) -> String {
+        self.0.tail(LOG_TAIL)
+    }
 }
 
 /// Prints the control plane's log tails when the test holding it fails (drop during a panic).

@@ -21,8 +21,8 @@ pub fn tool(name: &str) -> PathBuf {
         Ok(m) if m.is_file() => path,
         _ => panic!(
             "{name} is not installed in {}: run `make tools` (it installs helm, kubectl, \
-             kubernetes-validate, actionlint, kube-apiserver and etcd into ./bin; the first run \
-             builds the control plane from the Go module proxy, 6-8 minutes on 2 cores), \
+             kubernetes-validate, actionlint, kube-apiserver, etcd and kube-controller-manager into ./bin; the first run \
+             builds the control plane from the Go module proxy, 8-10 minutes on 2 cores), \
              or run the tests with `make test`, which does that first",
             dir.display()
         ),
