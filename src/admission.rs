@@ -113,7 +113,7 @@ impl Decision {
 }
 
 /// The answer to an admission request body.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum Reply {
     /// HTTP 200 with this AdmissionReview (JSON).
     Review { body: Vec<u8>, decision: Box<Decision> },
@@ -123,11 +123,29 @@ pub enum Reply {
 
 /// Decides one admission request body (read whole by the caller).
 pub fn review(policy: &Policy, body: &[u8]) -> Reply {
+    // The common case is read in one pass: the request's fields typed, `object` into a tree,
+    // `oldObject` only scanned (parsed later if a finding needs ratcheting). Anything unusual
+    // takes the general path, which words every problem.
+    match OnePass::of(body) {
+        Some(p) => answer_request(policy, p.request, p.object.as_ref(), &p.old),
+        None => review_whole(policy, body),
+    }
+}
+
+/// [`review`] by the general path alone: the whole body parsed into one tree. Public for the
+/// tests and fuzz targets that check both paths give the same answer.
+#[doc(hidden)]
+pub fn review_whole(policy: &Policy, body: &[u8]) -> Reply {
     let mut raw: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => return Reply::BadRequest(format!("the request body is not JSON: {e}")),
     };
-    let taken = take_objects(&mut raw);
+    let taken = take_objects(&mut raw).map(|(object, old)| (object, OldObject::parsed(old)));
+    decide_review(policy, raw, taken)
+}
+
+/// The rest of [`review`]: `raw` is the review, without its objects when `taken` holds them.
+fn decide_review(policy: &Policy, raw: Value, taken: Option<(Option<Value>, OldObject<'_>)>) -> Reply {
     let api_version = raw.get("apiVersion").and_then(Value::as_str);
     let uid = raw
         .pointer("/request/uid")
@@ -135,16 +153,16 @@ pub fn review(policy: &Policy, body: &[u8]) -> Reply {
         .filter(|u| !u.is_empty());
     let request = decode(&raw, api_version);
     match request {
-        Ok(req) if req.uid.is_empty() => Reply::BadRequest("the AdmissionReview's request.uid is empty".into()),
         Ok(req) => {
+            let whole;
             let (object, old) = match &taken {
-                Some((object, old)) => (object.as_ref(), old.as_ref()),
-                None => (raw.pointer("/request/object"), raw.pointer("/request/oldObject")),
+                Some((object, old)) => (object.as_ref(), old),
+                None => {
+                    whole = OldObject::borrowed(raw.pointer("/request/oldObject"));
+                    (raw.pointer("/request/object"), &whole)
+                }
             };
-            let object = object.filter(|v| !v.is_null());
-            let old = old.filter(|v| !v.is_null());
-            let answer = decide(policy, &req, object, old);
-            answer_review(&req, answer, object.or(old))
+            answer_request(policy, req, object, old)
         }
         Err(problem) => match uid {
             // A uid to echo: answer with a review, so the apiserver does not count a failed call
@@ -152,6 +170,213 @@ pub fn review(policy: &Policy, body: &[u8]) -> Reply {
             Some(uid) => unusable_review(api_version, uid, problem),
             None => Reply::BadRequest(problem),
         },
+    }
+}
+
+/// Decides a decoded request.
+fn answer_request(
+    policy: &Policy,
+    req: AdmissionRequest<DynamicObject>,
+    object: Option<&Value>,
+    old: &OldObject<'_>,
+) -> Reply {
+    if req.uid.is_empty() {
+        return Reply::BadRequest("the AdmissionReview's request.uid is empty".into());
+    }
+    let object = object.filter(|v| !v.is_null());
+    let answer = decide(policy, &req, object, old);
+    answer_review(&req, answer, object.or(old.head()))
+}
+
+/// `request.oldObject`, read only as far as the decision needs: its head (apiVersion, kind,
+/// metadata) identifies it; the whole object is parsed only to ratchet findings on UPDATE, which
+/// most updates (those with nothing to report) never need.
+struct OldObject<'a> {
+    /// apiVersion, kind and metadata (or the whole object, when it was parsed whole).
+    head: Option<std::borrow::Cow<'a, Value>>,
+    /// The whole object as JSON text, parsed on first use.
+    text: Option<&'a str>,
+    whole: std::cell::OnceCell<Option<Value>>,
+}
+
+impl<'a> OldObject<'a> {
+    fn parsed(old: Option<Value>) -> Self {
+        Self {
+            head: old.filter(|v| !v.is_null()).map(std::borrow::Cow::Owned),
+            text: None,
+            whole: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn borrowed(old: Option<&'a Value>) -> Self {
+        Self {
+            head: old.filter(|v| !v.is_null()).map(std::borrow::Cow::Borrowed),
+            text: None,
+            whole: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn head(&self) -> Option<&Value> {
+        self.head.as_deref()
+    }
+
+    fn whole(&self) -> Option<&Value> {
+        match self.text {
+            None => self.head(),
+            // Syntax-checked when the body was split; a failure here cannot happen.
+            Some(text) => self.whole.get_or_init(|| serde_json::from_str(text).ok()).as_ref(),
+        }
+    }
+}
+
+/// A review read in one pass over the bytes: the request's fields typed as kube-rs types them,
+/// `object` as a tree, `oldObject` as text (with its head read for the decision).
+struct OnePass<'a> {
+    request: AdmissionRequest<DynamicObject>,
+    object: Option<Value>,
+    old: OldObject<'a>,
+}
+
+impl<'a> OnePass<'a> {
+    /// `None` for anything but a plain review whose objects would decode (see
+    /// [`take_objects`]): the general path then answers it, with the same words as ever.
+    fn of(body: &'a [u8]) -> Option<Self> {
+        use k8s_openapi::api::authentication::v1::UserInfo;
+        use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
+        use kube_core::gvk::{GroupVersionKind, GroupVersionResource};
+        use serde::Deserialize;
+        use serde_json::value::RawValue;
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Review<'a> {
+            api_version: String,
+            kind: String,
+            #[serde(borrow)]
+            request: Request<'a>,
+            /// Never sent by an apiserver, but kube-rs refuses a review whose response is malformed.
+            #[serde(default)]
+            #[allow(dead_code)]
+            response: Option<kube_core::admission::AdmissionResponse>,
+        }
+        /// kube-rs' `AdmissionRequest`, field for field, but for the two objects.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Request<'a> {
+            uid: String,
+            kind: GroupVersionKind,
+            resource: GroupVersionResource,
+            #[serde(default)]
+            sub_resource: Option<String>,
+            #[serde(default)]
+            request_kind: Option<GroupVersionKind>,
+            #[serde(default)]
+            request_resource: Option<GroupVersionResource>,
+            #[serde(default)]
+            request_sub_resource: Option<String>,
+            #[serde(default)]
+            name: String,
+            #[serde(default)]
+            namespace: Option<String>,
+            operation: Operation,
+            user_info: UserInfo,
+            #[serde(default)]
+            object: Option<Value>,
+            #[serde(default, borrow)]
+            old_object: Option<&'a RawValue>,
+            #[serde(default)]
+            dry_run: bool,
+            #[serde(default)]
+            options: Option<RawExtension>,
+        }
+        /// What identifies the old object; `metadata: null` stays present, as in a `Value`.
+        #[derive(Deserialize)]
+        struct Head<'a> {
+            #[serde(default, rename = "apiVersion")]
+            api_version: Option<Value>,
+            #[serde(default)]
+            kind: Option<Value>,
+            #[serde(default, borrow, deserialize_with = "present")]
+            metadata: Option<&'a RawValue>,
+        }
+        fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+            <&RawValue>::deserialize(d).map(Some)
+        }
+
+        // What this pass skips (oldObject, unknown fields) serde_json checks less strictly than a
+        // full parse: invalid UTF-8 and \u escapes of lone surrogates would pass here and be
+        // refused there. Such bodies take the general path. (Escapes are rare in reviews.)
+        let text = std::str::from_utf8(body).ok()?;
+        if text.contains("\\u") {
+            return None;
+        }
+        let review: Review<'a> = serde_json::from_str(text).ok()?;
+        if review.kind != REVIEW_KIND || ![REVIEW_V1, REVIEW_V1BETA1].contains(&review.api_version.as_str()) {
+            return None;
+        }
+        let r = review.request;
+        let meta_decodes = |m: &Value| ObjectMeta::deserialize(m).is_ok();
+        match &r.object {
+            None => {}
+            Some(Value::Object(o)) if o.get("metadata").is_none_or(meta_decodes) => {}
+            Some(_) => return None,
+        }
+        let old = match r.old_object.map(RawValue::get) {
+            None | Some("null") => OldObject::parsed(None),
+            Some(text) if text.starts_with('{') => {
+                let head: Head = serde_json::from_str(text).ok()?;
+                let mut map = serde_json::Map::new();
+                for (key, value) in [("apiVersion", head.api_version), ("kind", head.kind)] {
+                    if let Some(v) = value {
+                        map.insert(key.to_owned(), v);
+                    }
+                }
+                // The general path's test (metadata decodes as an ObjectMeta), from the text: no
+                // tree of managedFields. Name and namespace are all a decision reads of it.
+                if let Some(meta) = head.metadata {
+                    let meta: ObjectMeta = serde_json::from_str(meta.get()).ok()?;
+                    let mut m = serde_json::Map::new();
+                    for (key, value) in [("name", meta.name), ("namespace", meta.namespace)] {
+                        if let Some(v) = value {
+                            m.insert(key.to_owned(), Value::String(v));
+                        }
+                    }
+                    map.insert("metadata".to_owned(), Value::Object(m));
+                }
+                OldObject {
+                    head: Some(std::borrow::Cow::Owned(Value::Object(map))),
+                    text: Some(text),
+                    whole: std::cell::OnceCell::new(),
+                }
+            }
+            Some(_) => return None,
+        };
+        let request = AdmissionRequest {
+            types: kube_core::TypeMeta {
+                api_version: review.api_version,
+                kind: review.kind,
+            },
+            uid: r.uid,
+            kind: r.kind,
+            resource: r.resource,
+            sub_resource: r.sub_resource,
+            request_kind: r.request_kind,
+            request_resource: r.request_resource,
+            request_sub_resource: r.request_sub_resource,
+            name: r.name,
+            namespace: r.namespace,
+            operation: r.operation,
+            user_info: r.user_info,
+            object: None,
+            old_object: None,
+            dry_run: r.dry_run,
+            options: r.options,
+        };
+        Some(OnePass {
+            request,
+            object: r.object,
+            old,
+        })
     }
 }
 
@@ -229,11 +454,12 @@ fn decide(
     policy: &Policy,
     req: &AdmissionRequest<DynamicObject>,
     object: Option<&Value>,
-    old: Option<&Value>,
+    old: &OldObject<'_>,
 ) -> Answer {
     let route = Route::of(&req.kind.group, &req.kind.kind);
     if route != Route::Other
-        && let Some(problem) = kind_mismatch(req, "object", object).or_else(|| kind_mismatch(req, "oldObject", old))
+        && let Some(problem) =
+            kind_mismatch(req, "object", object).or_else(|| kind_mismatch(req, "oldObject", old.head()))
     {
         return Answer::deny(route, Verdict::Error, field::Status::bad_request(&problem));
     }
@@ -276,11 +502,11 @@ fn configmap(
     policy: &Policy,
     req: &AdmissionRequest<DynamicObject>,
     object: Option<&Value>,
-    old: Option<&Value>,
+    old: &OldObject<'_>,
 ) -> Answer {
     let route = Route::ConfigMap;
-    let name = request_name(req, object.or(old));
-    let namespace = request_namespace(req, object.or(old));
+    let name = request_name(req, object.or(old.head()));
+    let namespace = request_namespace(req, object.or(old.head()));
     let (Operation::Create | Operation::Update) = req.operation else {
         return Answer::allow(route);
     };
@@ -294,12 +520,31 @@ fn configmap(
             field::Status::bad_request("the AdmissionReview's request.object is missing"),
         );
     };
-    let old = if req.operation == Operation::Update { old } else { None };
     answer_from(
         route,
         name,
-        validate::configmap(object, old, policy.unknown_configmap_keys),
+        ratcheted(req, old, |old| {
+            validate::configmap(object, old, policy.unknown_configmap_keys)
+        }),
     )
+}
+
+/// Validates as a CREATE; an UPDATE with findings is validated again against the stored object.
+/// The stored object only ratchets (turns errors about unchanged values into warnings), so an
+/// object with nothing to report needs no `oldObject`, and most updates never parse it.
+fn ratcheted(
+    req: &AdmissionRequest<DynamicObject>,
+    old: &OldObject<'_>,
+    check: impl Fn(Option<&Value>) -> validate::Outcome,
+) -> validate::Outcome {
+    let first = check(None);
+    if req.operation != Operation::Update || (first.errors.is_empty() && first.warnings.is_empty()) {
+        return first;
+    }
+    match old.whole() {
+        Some(old) => check(Some(old)),
+        None => first,
+    }
 }
 
 /// An engine outcome as the answer: denied with its Status when it has errors.
@@ -327,11 +572,11 @@ fn meshconfig(
     policy: &Policy,
     req: &AdmissionRequest<DynamicObject>,
     object: Option<&Value>,
-    old: Option<&Value>,
+    old: &OldObject<'_>,
 ) -> Answer {
     let route = Route::MeshConfig;
-    let name = request_name(req, object.or(old));
-    let namespace = request_namespace(req, object.or(old));
+    let name = request_name(req, object.or(old.head()));
+    let namespace = request_namespace(req, object.or(old.head()));
     match req.operation {
         Operation::Connect => Answer::allow(route),
         Operation::Delete => {
@@ -384,8 +629,11 @@ fn meshconfig(
                 a.denied_fields.push(e.field);
                 return a;
             };
-            let old = if req.operation == Operation::Update { old } else { None };
-            answer_from(route, name, validate::meshconfig(schema, object, old))
+            answer_from(
+                route,
+                name,
+                ratcheted(req, old, |old| validate::meshconfig(schema, object, old)),
+            )
         }
     }
 }
@@ -880,6 +1128,97 @@ mod tests {
             let (out, decision) = answer(review(&policy(), bad.to_string().as_bytes()));
             assert_eq!(out["response"]["allowed"], false, "{operation}: {out}");
             assert_eq!(decision.denied_fields, ["spec.certificate.serviceCertValidityDuration"]);
+        }
+    }
+
+    /// The one-pass path answers exactly as the general one, byte for byte, also for the bodies it
+    /// hands over (duplicate keys, null or odd metadata, objects that are not maps, DELETE).
+    #[test]
+    fn the_one_pass_path_answers_as_the_general_path() {
+        let preset = meshconfig_object(json!({"sidecar": {"logLevel": "error"}}));
+        let mut bodies: Vec<Vec<u8>> = RECORDED.iter().map(|(_, t, _)| t.as_bytes().to_vec()).collect();
+        for (op, object, old) in [
+            ("CREATE", preset.clone(), Value::Null),
+            ("UPDATE", preset.clone(), preset.clone()),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+                preset.clone(),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+            ),
+            (
+                "UPDATE",
+                preset.clone(),
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+            ),
+            ("UPDATE", preset.clone(), json!({"metadata": null})),
+            ("UPDATE", preset.clone(), json!({"metadata": {"name": 5}})),
+            ("UPDATE", preset.clone(), json!([1, 2])),
+            ("UPDATE", preset.clone(), json!("text")),
+            ("UPDATE", json!({"metadata": {"labels": "x"}}), preset.clone()),
+            ("DELETE", Value::Null, preset.clone()),
+            ("DELETE", Value::Null, json!({"kind": 5})),
+        ] {
+            bodies.push(request(REVIEW_V1, op, object, old));
+        }
+        let update = String::from_utf8(request(REVIEW_V1, "UPDATE", preset.clone(), preset)).expect("utf-8");
+        bodies.push(
+            update
+                .replacen("\"object\":", "\"object\":null,\"object\":", 1)
+                .into_bytes(),
+        );
+        bodies.push(update.replacen("\"uid\":", "\"uid\":\"dup\",\"uid\":", 1).into_bytes());
+        bodies.push(update.replacen("{", "{\"response\":5,", 1).into_bytes());
+        // Found by the fuzzer: a lone surrogate escape where the one pass only skips.
+        bodies.push(
+            update
+                .replacen("\"oldObject\":{", "\"oldObject\":{\"x\":\"\\ud800\",", 1)
+                .into_bytes(),
+        );
+        bodies.push(update.replacen("{", "{\"x\":\"\\udc00\",", 1).into_bytes());
+        let mut invalid_utf8 = update.replacen("{", "{\"x\":\"@\",", 1).into_bytes();
+        if let Some(at) = invalid_utf8.iter().position(|&b| b == b'@') {
+            invalid_utf8[at] = 0xff;
+        }
+        bodies.push(invalid_utf8);
+        bodies.push(
+            update
+                .replacen("\"operation\":", "\"dryRun\":\"yes\",\"operation\":", 1)
+                .into_bytes(),
+        );
+        bodies.push(update.replacen("\"uid\":\"", "\"uid\":\"\\u0041", 1).into_bytes());
+        bodies.push(
+            update
+                .replacen("\"metadata\":{", "\"metadata\":{\"name\":\"a\",", 1)
+                .into_bytes(),
+        );
+        bodies.push(b"{\"request\":{\"object\":{}}}".to_vec());
+        bodies.push(b"[]".to_vec());
+        for (_, text, _) in RECORDED {
+            assert!(
+                OnePass::of(text.as_bytes()).is_some(),
+                "the apiserver's reviews take the one-pass path"
+            );
+        }
+        for body in &bodies {
+            for policy in [
+                policy(),
+                Policy {
+                    protect_delete: false,
+                    ..policy()
+                },
+            ] {
+                assert_eq!(
+                    review(&policy, body),
+                    review_whole(&policy, body),
+                    "{}",
+                    String::from_utf8_lossy(body)
+                );
+            }
         }
     }
 }
