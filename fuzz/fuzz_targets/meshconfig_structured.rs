@@ -8,7 +8,9 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use meshconfig_webhook::field::bounds;
+#[path = "../common/bounded.rs"]
+mod bounded;
+
 use meshconfig_webhook::schema::{JsonType, Node, Schema, SchemaId};
 use meshconfig_webhook::validate;
 use serde_json::{Map, Number, Value, json};
@@ -266,15 +268,7 @@ fuzz_target!(|data: &[u8]| {
     for stored in [None, old.as_ref(), Some(&new)] {
         let outcome = validate::meshconfig(schema, &new, stored);
         assert_eq!(outcome, validate::meshconfig(schema, &new, stored), "not deterministic");
-        // Bounded answers: the caps of `field::bounds`, and warnings the apiserver passes on whole.
-        assert!(outcome.errors.len() <= bounds::MAX_CAUSES);
-        assert!(outcome.warnings.len() <= bounds::MAX_WARNINGS);
-        for w in bounds::webhook_warnings(&outcome.warnings, outcome.more_warnings) {
-            assert!(
-                w.chars().count() <= bounds::APISERVER_WARNING_ITEM_RUNES,
-                "warning too long: {w}"
-            );
-        }
+        bounded::assert_bounded(&outcome);
         if let Some(status) = outcome.status("osm-mesh-config") {
             assert!(
                 status

@@ -55,6 +55,10 @@ fuzz_target!(|data: &[u8]| {
             (Reply::Review { body: a, .. }, Reply::Review { body: b, .. }) => assert_eq!(a, b),
             _ => panic!("the same body got a 400 once and a review once"),
         }
-        assert_eq!(first, admission::review_whole(&policy, data), "the one-pass path disagrees");
+        assert_eq!(
+            first,
+            admission::review_whole(&policy, data),
+            "the one-pass path disagrees"
+        );
     }
 });

@@ -5,22 +5,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use meshconfig_webhook::field::bounds;
+#[path = "../common/bounded.rs"]
+mod bounded;
+
 use meshconfig_webhook::schema::{Schema, SchemaId};
 use meshconfig_webhook::validate::{self, Outcome, UnknownKeys};
 use serde_json::Value;
 
 fn check(outcome: &Outcome, again: &Outcome) {
     assert_eq!(outcome, again, "validation is not deterministic");
-    // Bounded answers: the caps of `field::bounds`, and warnings the apiserver passes on whole.
-    assert!(outcome.errors.len() <= bounds::MAX_CAUSES);
-    assert!(outcome.warnings.len() <= bounds::MAX_WARNINGS);
-    for w in bounds::webhook_warnings(&outcome.warnings, outcome.more_warnings) {
-        assert!(
-            w.chars().count() <= bounds::APISERVER_WARNING_ITEM_RUNES,
-            "warning too long: {w}"
-        );
-    }
+    bounded::assert_bounded(outcome);
     if let Some(status) = outcome.status("x") {
         assert!(!status.message.is_empty());
         assert_eq!(status.code, 422);
