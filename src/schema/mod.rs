@@ -10,7 +10,6 @@ pub mod meshconfig;
 
 pub use meshconfig::{FIELDS, FieldDef};
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -372,8 +371,8 @@ pub struct Schema {
     pub spec: Node,
 }
 
-static SCHEMAS: LazyLock<HashMap<SchemaId, Schema>> =
-    LazyLock::new(|| SchemaId::ALL.into_iter().map(|id| (id, build(id))).collect());
+/// Every schema, in the order of [`SchemaId::ALL`] (looked up on every review: an index, no hash).
+static SCHEMAS: LazyLock<Vec<Schema>> = LazyLock::new(|| SchemaId::ALL.into_iter().map(build).collect());
 
 impl Schema {
     /// The schema of `release` at `version`, or `None` when that release does not serve it.
@@ -381,7 +380,8 @@ impl Schema {
         if !release.api_versions().contains(&version) {
             return None;
         }
-        SCHEMAS.get(&SchemaId { release, version })
+        let id = SchemaId { release, version };
+        SchemaId::ALL.iter().position(|s| *s == id).and_then(|i| SCHEMAS.get(i))
     }
 
     /// The JSON Schema (draft 2020-12) of a whole MeshConfig object under this schema, for editors.
