@@ -7,6 +7,7 @@
 //! texts worded here are about the review itself (unusable reviews, scope, deletion).
 
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use kube_core::gvk::GroupVersionKind;
 use kube_core::response::{StatusCause, StatusDetails, StatusSummary};
 use kube_core::{DynamicObject, ObjectMeta};
 use serde::Deserialize as _;
@@ -125,6 +126,37 @@ pub enum Reply {
     BadRequest(String),
 }
 
+/// What a decision reads of an admission request. kube-rs' `AdmissionRequest` holds more (the
+/// resource, the user's groups, options): the general path decodes it and keeps this; the one
+/// pass checks the rest as kube-rs would decode it and keeps only this.
+#[derive(Debug)]
+struct Request {
+    /// The review's apiVersion and kind, echoed in the answer.
+    types: kube_core::TypeMeta,
+    uid: String,
+    kind: GroupVersionKind,
+    name: String,
+    namespace: Option<String>,
+    operation: Operation,
+    user: Option<String>,
+    dry_run: bool,
+}
+
+impl From<AdmissionRequest<DynamicObject>> for Request {
+    fn from(r: AdmissionRequest<DynamicObject>) -> Self {
+        Self {
+            types: r.types,
+            uid: r.uid,
+            kind: r.kind,
+            name: r.name,
+            namespace: r.namespace,
+            operation: r.operation,
+            user: r.user_info.username,
+            dry_run: r.dry_run,
+        }
+    }
+}
+
 /// Decides one admission request body (read whole by the caller).
 pub fn review(policy: &Policy, body: &[u8]) -> Reply {
     // The common case is read in one pass: the request's fields typed, `object` into a tree,
@@ -166,7 +198,7 @@ fn decide_review(policy: &Policy, raw: Value, taken: Option<(Option<Value>, OldO
                     (raw.pointer("/request/object"), &whole)
                 }
             };
-            answer_request(policy, req, object, old)
+            answer_request(policy, Request::from(req), object, old)
         }
         Err(problem) => match uid {
             // A uid to echo: answer with a review, so the apiserver does not count a failed call
@@ -178,12 +210,7 @@ fn decide_review(policy: &Policy, raw: Value, taken: Option<(Option<Value>, OldO
 }
 
 /// Decides a decoded request.
-fn answer_request(
-    policy: &Policy,
-    req: AdmissionRequest<DynamicObject>,
-    object: Option<&Value>,
-    old: &OldObject<'_>,
-) -> Reply {
+fn answer_request(policy: &Policy, req: Request, object: Option<&Value>, old: &OldObject<'_>) -> Reply {
     if req.uid.is_empty() {
         return Reply::BadRequest("the AdmissionReview's request.uid is empty".into());
     }
@@ -262,12 +289,7 @@ impl Answer {
     }
 }
 
-fn decide(
-    policy: &Policy,
-    req: &AdmissionRequest<DynamicObject>,
-    object: Option<&Value>,
-    old: &OldObject<'_>,
-) -> Answer {
+fn decide(policy: &Policy, req: &Request, object: Option<&Value>, old: &OldObject<'_>) -> Answer {
     let route = Route::of(&req.kind.group, &req.kind.kind);
     if route != Route::Other
         && let Some(problem) =
@@ -285,7 +307,7 @@ fn decide(
 /// An object whose own `kind` or API group contradicts `request.kind`. The apiserver always sends
 /// the object as the kind it names; validating something else as a MeshConfig would allow it
 /// with nothing but unknown-field warnings.
-fn kind_mismatch(req: &AdmissionRequest<DynamicObject>, which: &str, object: Option<&Value>) -> Option<String> {
+fn kind_mismatch(req: &Request, which: &str, object: Option<&Value>) -> Option<String> {
     let object = object?;
     let kind = object.get("kind").and_then(Value::as_str);
     let api_version = object.get("apiVersion").and_then(Value::as_str);
@@ -310,12 +332,7 @@ fn kind_mismatch(req: &AdmissionRequest<DynamicObject>, which: &str, object: Opt
 
 /// OSM v0.8's `osm-config`: validated on CREATE and UPDATE; other ConfigMaps and other operations
 /// pass untouched (OSM reads no other ConfigMap).
-fn configmap(
-    policy: &Policy,
-    req: &AdmissionRequest<DynamicObject>,
-    object: Option<&Value>,
-    old: &OldObject<'_>,
-) -> Answer {
+fn configmap(policy: &Policy, req: &Request, object: Option<&Value>, old: &OldObject<'_>) -> Answer {
     let route = Route::ConfigMap;
     let name = request_name(req, object.or(old.head()));
     let namespace = request_namespace(req, object.or(old.head()));
@@ -341,16 +358,17 @@ fn configmap(
     )
 }
 
-/// Validates as a CREATE; an UPDATE with findings is validated again against the stored object.
-/// The stored object only ratchets (turns errors about unchanged values into warnings), so an
-/// object with nothing to report needs no `oldObject`, and most updates never parse it.
+/// Validates as a CREATE; an UPDATE with errors is validated again against the stored object.
+/// The stored object only ratchets (an error about an unchanged value becomes a warning; no
+/// other finding depends on it), so an object without errors needs no `oldObject`, and most
+/// updates never read it whole.
 fn ratcheted(
-    req: &AdmissionRequest<DynamicObject>,
+    req: &Request,
     old: &OldObject<'_>,
     check: impl Fn(Option<&Value>) -> validate::Outcome,
 ) -> validate::Outcome {
     let first = check(None);
-    if req.operation != Operation::Update || (first.errors.is_empty() && first.warnings.is_empty()) {
+    if req.operation != Operation::Update || first.errors.is_empty() {
         return first;
     }
     match old.whole() {
@@ -380,12 +398,7 @@ fn answer_from(route: Route, name: &str, outcome: validate::Outcome) -> Answer {
     }
 }
 
-fn meshconfig(
-    policy: &Policy,
-    req: &AdmissionRequest<DynamicObject>,
-    object: Option<&Value>,
-    old: &OldObject<'_>,
-) -> Answer {
+fn meshconfig(policy: &Policy, req: &Request, object: Option<&Value>, old: &OldObject<'_>) -> Answer {
     let route = Route::MeshConfig;
     let name = request_name(req, object.or(old.head()));
     let namespace = request_namespace(req, object.or(old.head()));
@@ -457,7 +470,7 @@ const DELETE_FORBIDDEN: &str = "OSM falls back to zero-valued defaults (all bool
 
 /// The object's name, as echoed in answers and logs: a name longer than any valid one (which
 /// only a client other than the apiserver can send) is `<value omitted>`.
-fn request_name<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a Value>) -> &'a str {
+fn request_name<'a>(req: &'a Request, object: Option<&'a Value>) -> &'a str {
     let name = if req.name.is_empty() {
         object
             .and_then(|o| o.pointer("/metadata/name"))
@@ -470,7 +483,7 @@ fn request_name<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a
 }
 
 /// The object's namespace, bounded as [`request_name`].
-fn request_namespace<'a>(req: &'a AdmissionRequest<DynamicObject>, object: Option<&'a Value>) -> &'a str {
+fn request_namespace<'a>(req: &'a Request, object: Option<&'a Value>) -> &'a str {
     let namespace = match req.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns,
         _ => object
@@ -517,7 +530,7 @@ fn operation_str(op: &Operation) -> &'static str {
     }
 }
 
-fn answer_review(req: &AdmissionRequest<DynamicObject>, answer: Answer, object: Option<&Value>) -> Reply {
+fn answer_review(req: &Request, answer: Answer, object: Option<&Value>) -> Reply {
     let decision = Decision {
         uid: req.uid.clone(),
         operation: operation_str(&req.operation),
@@ -525,15 +538,19 @@ fn answer_review(req: &AdmissionRequest<DynamicObject>, answer: Answer, object: 
         kind: format!("{}/{}, Kind={}", req.kind.group, req.kind.version, req.kind.kind),
         namespace: request_namespace(req, object).to_owned(),
         name: request_name(req, object).to_owned(),
-        user: req.user_info.username.clone().unwrap_or_default(),
+        user: req.user.clone().unwrap_or_default(),
         dry_run: req.dry_run,
         verdict: answer.verdict,
         denied_fields: answer.denied_fields,
         warnings: answer.warnings,
         message: answer.status.as_ref().map(|s| s.message.clone()).unwrap_or_default(),
     };
-    let mut response = AdmissionResponse::from(req);
+    // What `AdmissionResponse::from(&AdmissionRequest)` makes (the type is non-exhaustive).
+    let mut response = AdmissionResponse::invalid("");
+    response.types = req.types.clone();
+    response.uid = req.uid.clone();
     response.allowed = answer.verdict == Verdict::Allowed;
+    response.result = Default::default();
     if let Some(status) = answer.status {
         response.result = to_kube(status);
     }
@@ -946,6 +963,48 @@ mod tests {
     /// The one-pass path answers exactly as the general one, byte for byte, also for the bodies it
     /// hands over (duplicate keys, null or odd metadata, objects that are not maps, DELETE).
     #[test]
+    fn the_stored_object_changes_only_errors() {
+        // `ratcheted` reads the stored object only when the first check found errors: that is
+        // sound only if an object without errors gets the same outcome with or without it.
+        let schema = Schema::get(Release::V1_2, ApiVersion::V1alpha2).expect("v1.2 serves v1alpha2");
+        let warned = [
+            meshconfig_object(json!({"sidecar": {"logLevel": "error", "tyop": 1}})),
+            meshconfig_object(json!({"traffic": {"outboundIPRangeExclusionList": ["10.0.0.0/8", "10.0.0.0/8"]}})),
+            json!({"apiVersion": "config.openservicemesh.io/v1alpha2", "kind": "MeshConfig",
+                   "metadata": {"name": "other", "nmespace": "x"}, "spec": {"x": {"y": 1}}}),
+        ];
+        let stored = [
+            Value::Null,
+            meshconfig_object(json!({})),
+            meshconfig_object(json!({"sidecar": {"logLevel": "error", "tyop": 1}})),
+            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+        ];
+        for object in &warned {
+            let create = validate::meshconfig(schema, object, None);
+            assert!(create.errors.is_empty() && !create.warnings.is_empty(), "{create:?}");
+            for old in stored.iter().filter(|o| !o.is_null()) {
+                assert_eq!(
+                    validate::meshconfig(schema, object, Some(old)),
+                    create,
+                    "{object} over {old}"
+                );
+            }
+        }
+        let stored: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/configmap/osm-config-v0.8.4.json")).expect("JSON");
+        let mut object = stored.clone();
+        object["data"]["tyop"] = json!("x");
+        object["data"]["outbound_ip_range_exclusion_list"] = json!("10.0.0.0/8,10.0.0.0/8");
+        let create = validate::configmap(&object, None, UnknownKeys::Warn);
+        assert!(create.errors.is_empty() && create.warnings.len() == 2, "{create:?}");
+        let mut tyop = stored.clone();
+        tyop["data"]["tyop"] = json!("y");
+        for old in [stored, tyop, object.clone()] {
+            assert_eq!(validate::configmap(&object, Some(&old), UnknownKeys::Warn), create);
+        }
+    }
+
+    #[test]
     fn the_one_pass_path_answers_as_the_general_path() {
         let preset = meshconfig_object(json!({"sidecar": {"logLevel": "error"}}));
         let mut bodies: Vec<Vec<u8>> = RECORDED.iter().map(|(_, t, _)| t.as_bytes().to_vec()).collect();
@@ -1030,6 +1089,44 @@ mod tests {
                 )
                 .into_bytes(),
         );
+        // The request's fields the one pass checks and does not keep.
+        for (from, to) in [
+            ("\"resource\":{", "\"resource\":{\"api_version\":\"x\","),
+            ("\"resource\":{", "\"resource\":{\"api_version\":5,"),
+            ("\"resource\":{\"group\"", "\"resource\":{\"grp\""),
+            ("\"resource\":{", "\"requestResource\":null,\"resource\":{"),
+            ("\"resource\":{", "\"requestResource\":[],\"resource\":{"),
+            (
+                "\"resource\":{",
+                "\"requestKind\":{\"group\":\"\",\"version\":\"v1\"},\"resource\":{",
+            ),
+            (
+                "\"resource\":{",
+                "\"requestKind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"X\",\"y\":[1.5]},\"resource\":{",
+            ),
+            (
+                "\"resource\":{",
+                "\"subResource\":null,\"requestSubResource\":\"status\",\"resource\":{",
+            ),
+            ("\"resource\":{", "\"subResource\":1,\"resource\":{"),
+            ("\"userInfo\":{", "\"userInfo\":{\"groups\":[\"a\",null],"),
+            (
+                "\"userInfo\":{",
+                "\"userInfo\":{\"groups\":null,\"uid\":\"u\",\"extra\":{\"k\":[\"v\"]},",
+            ),
+            ("\"userInfo\":{", "\"userInfo\":{\"extra\":{\"k\":\"v\"},"),
+            ("\"userInfo\":{", "\"userInfo\":{\"extra\":[],"),
+            ("\"userInfo\":{", "\"userInfo\":{\"username\":null,\"username\":\"b\","),
+            (
+                "\"userInfo\":{",
+                "\"userInfo\":{\"$serde_json::private::RawValue\":\"{}\",",
+            ),
+            ("\"uid\":", "\"options\":{\"a\":[1e400]},\"uid\":"),
+            ("\"uid\":", "\"options\":[true,null,{\"b\":-0.0}],\"uid\":"),
+        ] {
+            assert!(update.contains(from), "{from}");
+            bodies.push(update.replacen(from, to, 1).into_bytes());
+        }
         bodies.push(b"{\"request\":{\"object\":{}}}".to_vec());
         bodies.push(b"[]".to_vec());
         for (_, text, _) in RECORDED {

@@ -20,12 +20,10 @@
 
 use std::fmt;
 
-use k8s_openapi::api::authentication::v1::UserInfo;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube_core::DynamicObject;
 use kube_core::ObjectMeta;
-use kube_core::admission::{AdmissionRequest, Operation};
-use kube_core::gvk::{GroupVersionKind, GroupVersionResource};
+use kube_core::admission::Operation;
+use kube_core::gvk::GroupVersionKind;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 use serde_json::{Map, Value};
@@ -37,7 +35,7 @@ const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 /// The review, read in one pass: the request typed as kube-rs types it, `object` as a tree
 /// (without managedFields), and the old object's head.
 pub(super) struct OnePass<'a> {
-    pub request: AdmissionRequest<DynamicObject>,
+    pub request: super::Request,
     pub object: Option<Value>,
     pub old: OldObject<'a>,
 }
@@ -120,7 +118,7 @@ impl<'a> OldObject<'a> {
 struct Review {
     api_version: Option<String>,
     kind: Option<String>,
-    request: Option<(AdmissionRequest<DynamicObject>, Option<Value>, Option<Value>)>,
+    request: Option<(super::Request, Option<Value>, Option<Value>)>,
 }
 
 impl<'de> Deserialize<'de> for Review {
@@ -169,22 +167,24 @@ impl<'de> Visitor<'de> for ReviewVisitor {
 struct RequestSeed;
 
 impl<'de> DeserializeSeed<'de> for RequestSeed {
-    type Value = (AdmissionRequest<DynamicObject>, Option<Value>, Option<Value>);
+    type Value = (super::Request, Option<Value>, Option<Value>);
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for RequestSeed {
-    type Value = (AdmissionRequest<DynamicObject>, Option<Value>, Option<Value>);
+    type Value = (super::Request, Option<Value>, Option<Value>);
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an admission request")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-        let (mut uid, mut kind, mut resource, mut operation, mut user_info) = (None, None, None, None, None);
-        let (mut sub_resource, mut request_kind, mut request_resource, mut request_sub_resource) =
-            (None, None, None, None);
-        let (mut name, mut namespace, mut dry_run, mut options) = (String::new(), None, false, None);
+        // Kept: what a decision reads. Checked as kube-rs would decode them, not kept: the
+        // resource, subresources, requestKind/requestResource, the user's uid, groups and extra,
+        // options.
+        let (mut uid, mut kind, mut operation, mut user) = (None, None, None, None);
+        let (mut name, mut namespace, mut dry_run) = (String::new(), None, false);
+        let mut resource = false;
         let (mut object, mut old) = (None, None);
         let mut first = true;
         while let Some(key) = a.next_key::<Key>()? {
@@ -192,42 +192,45 @@ impl<'de> Visitor<'de> for RequestSeed {
             match key {
                 Key::Uid => uid = Some(a.next_value::<String>()?),
                 Key::Kind => kind = Some(a.next_value::<Gvk>()?.0),
-                Key::Resource => resource = Some(a.next_value::<Gvr>()?.0),
-                Key::SubResource => sub_resource = a.next_value()?,
-                Key::RequestKind => request_kind = a.next_value::<Option<Gvk>>()?.map(|k| k.0),
-                Key::RequestResource => request_resource = a.next_value::<Option<Gvr>>()?.map(|r| r.0),
-                Key::RequestSubResource => request_sub_resource = a.next_value()?,
+                Key::Resource => {
+                    a.next_value::<GvrShape>()?;
+                    resource = true;
+                }
+                Key::RequestKind => {
+                    a.next_value::<Option<GvkShape>>()?;
+                }
+                Key::RequestResource => {
+                    a.next_value::<Option<GvrShape>>()?;
+                }
+                Key::SubResource | Key::RequestSubResource => {
+                    a.next_value::<Option<Str>>()?;
+                }
                 Key::Name => name = a.next_value()?,
                 Key::Namespace => namespace = a.next_value()?,
                 Key::Operation => operation = Some(a.next_value::<Operation>()?),
-                Key::UserInfo => user_info = Some(a.next_value::<User>()?.0),
+                Key::UserInfo => user = Some(a.next_value::<User>()?.0),
                 Key::Object => object = a.next_value_seed(Optional(ObjectSeed::Whole))?,
                 Key::OldObject => old = a.next_value_seed(Optional(ObjectSeed::Head))?,
                 Key::DryRun => dry_run = a.next_value()?,
-                Key::Options => options = a.next_value()?,
+                // RawExtension: any JSON.
                 _ => {
                     a.next_value::<Checked>()?;
                 }
             }
         }
+        if !resource {
+            return Err(A::Error::missing_field("resource"));
+        }
         let missing = |field| A::Error::missing_field(field);
-        let request = AdmissionRequest {
+        let request = super::Request {
             types: kube_core::TypeMeta::default(),
             uid: uid.ok_or_else(|| missing("uid"))?,
             kind: kind.ok_or_else(|| missing("kind"))?,
-            resource: resource.ok_or_else(|| missing("resource"))?,
-            sub_resource,
-            request_kind,
-            request_resource,
-            request_sub_resource,
             name,
             namespace,
             operation: operation.ok_or_else(|| missing("operation"))?,
-            user_info: user_info.ok_or_else(|| missing("userInfo"))?,
-            object: None,
-            old_object: None,
+            user: user.ok_or_else(|| missing("userInfo"))?,
             dry_run,
-            options,
         };
         Ok((request, object, old))
     }
@@ -236,16 +239,22 @@ impl<'de> Visitor<'de> for RequestSeed {
 /// kube-rs' `GroupVersionKind` (three required strings), unknown keys checked.
 struct Gvk(GroupVersionKind);
 
-/// kube-rs' `GroupVersionResource` (three required strings and its `api_version`), unknown keys
-/// checked.
-struct Gvr(GroupVersionResource);
+/// A `GroupVersionKind` checked and not kept.
+struct GvkShape;
 
-/// k8s-openapi's `UserInfo` (all optional), unknown keys checked.
-struct User(UserInfo);
+/// kube-rs' `GroupVersionResource` (three required strings and an optional `api_version`),
+/// checked and not kept.
+struct GvrShape;
+
+/// k8s-openapi's `UserInfo` (all optional): the username kept, the rest checked.
+struct User(Option<String>);
 
 impl<'de> Deserialize<'de> for Gvk {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let [group, version, kind, _] = d.deserialize_map(Triple(Key::Kind))?;
+        let [group, version, kind, _] = d.deserialize_map(Triple {
+            third: Key::Kind,
+            keep: true,
+        })?;
         let missing = |f| D::Error::missing_field(f);
         Ok(Gvk(GroupVersionKind {
             group: group.ok_or_else(|| missing("group"))?,
@@ -255,28 +264,40 @@ impl<'de> Deserialize<'de> for Gvk {
     }
 }
 
-impl<'de> Deserialize<'de> for Gvr {
+impl<'de> Deserialize<'de> for GvkShape {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let [group, version, resource, api_version] = d.deserialize_map(Triple(Key::Resource))?;
-        let missing = |f| D::Error::missing_field(f);
-        let fields = [
-            ("group", group.ok_or_else(|| missing("group"))?),
-            ("version", version.ok_or_else(|| missing("version"))?),
-            ("resource", resource.ok_or_else(|| missing("resource"))?),
-        ]
-        .into_iter()
-        .chain(api_version.map(|v| ("api_version", v)));
-        // Its `api_version` is private: built by kube-rs' own decoder from the fields read.
-        let map = de::value::MapDeserializer::<_, de::value::Error>::new(fields);
-        GroupVersionResource::deserialize(map)
-            .map(Gvr)
-            .map_err(D::Error::custom)
+        let [group, version, kind, _] = d.deserialize_map(Triple {
+            third: Key::Kind,
+            keep: false,
+        })?;
+        required([("group", group), ("version", version), ("kind", kind)]).map(|()| GvkShape)
+    }
+}
+
+impl<'de> Deserialize<'de> for GvrShape {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let [group, version, resource, _] = d.deserialize_map(Triple {
+            third: Key::Resource,
+            keep: false,
+        })?;
+        required([("group", group), ("version", version), ("resource", resource)]).map(|()| GvrShape)
+    }
+}
+
+fn required<E: de::Error>(fields: [(&'static str, Option<String>); 3]) -> Result<(), E> {
+    match fields.into_iter().find(|(_, v)| v.is_none()) {
+        Some((name, _)) => Err(E::missing_field(name)),
+        None => Ok(()),
     }
 }
 
 /// The fields of a group/version/kind or /resource: `group`, `version`, the third one named by
-/// the key given, and `api_version` (kube-rs' name for a field of GroupVersionResource).
-struct Triple(Key);
+/// `third`, and (for a resource) `api_version`, kube-rs' name for a field of its own. Each a
+/// string; kept, or only checked (`Some` of an empty string, which does not allocate).
+struct Triple {
+    third: Key,
+    keep: bool,
+}
 
 impl<'de> Visitor<'de> for Triple {
     type Value = [Option<String>; 4];
@@ -291,14 +312,19 @@ impl<'de> Visitor<'de> for Triple {
             let slot = match key {
                 Key::Group => 0,
                 Key::Version => 1,
-                k if k == self.0 => 2,
-                Key::ApiVersionField if self.0 == Key::Resource => 3,
+                k if k == self.third => 2,
+                Key::ApiVersionField if self.third == Key::Resource => 3,
                 _ => {
                     a.next_value::<Checked>()?;
                     continue;
                 }
             };
-            fields[slot] = Some(a.next_value()?);
+            fields[slot] = Some(if self.keep {
+                a.next_value()?
+            } else {
+                a.next_value::<Str>()?;
+                String::new()
+            });
         }
         Ok(fields)
     }
@@ -318,21 +344,47 @@ impl<'de> Visitor<'de> for UserVisitor {
         f.write_str("UserInfo")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<User, A::Error> {
-        let mut user = UserInfo::default();
+        let mut username = None;
         let mut first = true;
         while let Some(key) = a.next_key::<Key>()? {
             refuse_token(key == Key::Token, &mut first)?;
             match key {
-                Key::Username => user.username = a.next_value()?,
-                Key::Uid => user.uid = a.next_value()?,
-                Key::Groups => user.groups = a.next_value()?,
-                Key::Extra => user.extra = a.next_value()?,
+                Key::Username => username = a.next_value()?,
+                Key::Uid => {
+                    a.next_value::<Option<Str>>()?;
+                }
+                Key::Groups => {
+                    a.next_value::<Option<Vec<Str>>>()?;
+                }
+                Key::Extra => {
+                    a.next_value::<Option<Extra>>()?;
+                }
                 _ => {
                     a.next_value::<Checked>()?;
                 }
             }
         }
-        Ok(User(user))
+        Ok(User(username))
+    }
+}
+
+/// `UserInfo.extra`, a map of string lists, checked and not kept.
+struct Extra;
+
+impl<'de> Deserialize<'de> for Extra {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(Extra)
+    }
+}
+
+impl<'de> Visitor<'de> for Extra {
+    type Value = Extra;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of string lists")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Extra, A::Error> {
+        while a.next_entry::<Str, Vec<Str>>()?.is_some() {}
+        Ok(Extra)
     }
 }
 
