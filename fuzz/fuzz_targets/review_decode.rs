@@ -1,7 +1,8 @@
 //! Bytes → `admission::review`: any request body gets either a 400 text or an AdmissionReview
 //! answer that is valid JSON, echoes a uid, and explains every denial; the same bytes always get
-//! the same answer, and the one-pass path (request fields typed, oldObject only scanned) answers
-//! exactly as the general path that parses the whole body into one tree.
+//! the same answer, and the one-pass path (admission/read.rs: request fields typed, managedFields
+//! and most of oldObject only checked) answers exactly as the general path that parses the whole
+//! body into one tree.
 
 #![no_main]
 
