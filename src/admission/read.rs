@@ -484,6 +484,9 @@ enum ObjectSeed {
     Whole,
     /// apiVersion, kind and metadata (without managedFields); the rest is checked and dropped.
     Head,
+    /// Everything but `metadata.managedFields`, from a body the one pass has already checked:
+    /// nothing is checked again.
+    Reread,
 }
 
 /// `null` or absent is `None`, as in the general path; an object must be a map whose metadata
@@ -532,13 +535,15 @@ impl<'de> Visitor<'de> for ObjectSeed {
             refuse_token(key == RAW_VALUE_TOKEN, &mut first)?;
             match key.as_str() {
                 "metadata" => {
-                    let meta = a.next_value_seed(MetadataSeed)?;
+                    let meta = a.next_value_seed(MetadataSeed {
+                        check: self != ObjectSeed::Reread,
+                    })?;
                     object.insert(key, meta);
                 }
                 "apiVersion" | "kind" => {
                     object.insert(key, a.next_value()?);
                 }
-                _ if self == ObjectSeed::Whole => {
+                _ if self != ObjectSeed::Head => {
                     object.insert(key, a.next_value()?);
                 }
                 _ => {
@@ -553,7 +558,10 @@ impl<'de> Visitor<'de> for ObjectSeed {
 /// `metadata`: a tree of everything but managedFields, which is checked as ObjectMeta's decode
 /// checks it (nothing here reads it); then the tree must decode as an ObjectMeta, the one way
 /// decoding a DynamicObject fails for a map.
-struct MetadataSeed;
+struct MetadataSeed {
+    /// False when the body was checked already.
+    check: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for MetadataSeed {
     type Value = Value;
@@ -573,15 +581,19 @@ impl<'de> Visitor<'de> for MetadataSeed {
         let mut first = true;
         while let Some(key) = a.next_key::<String>()? {
             refuse_token(key == RAW_VALUE_TOKEN, &mut first)?;
-            if key == "managedFields" {
+            if key != "managedFields" {
+                meta.insert(key, a.next_value()?);
+            } else if self.check {
                 // Every occurrence is checked; the tree would keep (and check) the last.
                 a.next_value::<Option<Vec<ManagedFieldsEntry>>>()?;
             } else {
-                meta.insert(key, a.next_value()?);
+                a.next_value::<IgnoredAny>()?;
             }
         }
         let meta = Value::Object(meta);
-        ObjectMeta::deserialize(&meta).map_err(A::Error::custom)?;
+        if self.check {
+            ObjectMeta::deserialize(&meta).map_err(A::Error::custom)?;
+        }
         Ok(meta)
     }
 }
@@ -745,7 +757,7 @@ impl<'de> Deserialize<'de> for OldOnly {
                 let mut old = None;
                 while let Some(key) = a.next_key::<KeyName>()? {
                     if key.0 == Some(Name::OldObject) {
-                        old = a.next_value_seed(Optional(ObjectSeed::Whole))?;
+                        old = a.next_value_seed(Optional(ObjectSeed::Reread))?;
                     } else {
                         a.next_value::<IgnoredAny>()?;
                     }
