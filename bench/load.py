@@ -25,6 +25,7 @@ Installs oha (`cargo install oha --locked`) when it is not on PATH. Needs python
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -182,6 +183,23 @@ def allowed_cpus(pid):
     return "?"
 
 
+CHART_DEPLOYMENT = ROOT / "charts/meshconfig-webhook/templates/deployment.yaml"
+MALLOC_ENV = ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")
+
+
+def chart_malloc_env():
+    """The allocator settings the chart runs the webhook with (its deployment template's env),
+    for both servers, so they run as in a cluster and alike."""
+    text = CHART_DEPLOYMENT.read_text()
+    env = {}
+    for name in MALLOC_ENV:
+        m = re.search(r"- name: " + name + r"\n\s+value: \"([^\"]*)\"", text)
+        if not m:
+            sys.exit(f"{CHART_DEPLOYMENT}: no env {name} with a literal value")
+        env[name] = m.group(1)
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -196,7 +214,10 @@ class Server:
 
     def start(self):
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, stdin=subprocess.DEVNULL, preexec_fn=pinned_to(self.cpu))
+        env = {**os.environ, **chart_malloc_env()}
+        self.proc = subprocess.Popen(
+            self.argv, cwd=ROOT, stdin=subprocess.DEVNULL, env=env, preexec_fn=pinned_to(self.cpu)
+        )
         deadline = t0 + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -412,6 +433,8 @@ def main():
 
         print()
         print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}; load average before {load_before}, after {load_after}")
+        print("allocator (both servers, as the chart sets it): "
+              + " ".join(f"{k}={v}" for k, v in chart_malloc_env().items()))
         if pin:
             print(f"pinning: servers on CPU {server_cpu} (allowed CPUs: webhook {allowed_cpus(webhook.proc.pid)}, "
                   f"baseline {allowed_cpus(baseline.proc.pid)}), oha and this script on CPU {client_cpu}")

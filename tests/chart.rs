@@ -1774,7 +1774,14 @@ fn bounds_malloc_arenas_and_keeps_extra_env() {
         .iter()
         .map(|e| (str_of(&e["name"]), str_of(&e["value"])))
         .collect();
-    assert_eq!(env, [("MALLOC_ARENA_MAX", "2"), ("RUST_BACKTRACE", "1")]);
+    assert_eq!(
+        env,
+        [
+            ("MALLOC_ARENA_MAX", "2"),
+            ("GLIBC_TUNABLES", "glibc.malloc.tcache_count=256"),
+            ("RUST_BACKTRACE", "1")
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

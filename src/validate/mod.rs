@@ -271,7 +271,9 @@ impl<'s> Walk<'s> {
                     }
                 }
                 if n.kind != crate::schema::Kind::Plain {
-                    semantic::list(self, n.kind, items, &item_clean, unchanged);
+                    let path = std::mem::take(&mut self.path);
+                    semantic::list(self, &path, n.kind, items, &item_clean, unchanged);
+                    self.path = path;
                 }
                 return clean;
             }
@@ -280,7 +282,10 @@ impl<'s> Walk<'s> {
         // Object rules look at several children and tolerate bad ones; leaf rules need a value
         // the CRD accepted.
         if n.kind != crate::schema::Kind::Plain && (clean || v.is_object()) {
-            semantic::value(self, n, v, old, unchanged);
+            // The path is lent, not copied: most values have nothing to report.
+            let path = std::mem::take(&mut self.path);
+            semantic::value(self, &path, n, v, old, unchanged);
+            self.path = path;
         }
         clean
     }

@@ -12,8 +12,8 @@ const TWO_MINUTES_NS: i64 = 120_000_000_000;
 const ONE_HOUR_NS: i64 = 3_600_000_000_000;
 
 /// Rules on a single value (leaf or object).
-pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) {
-    let path = w.path.clone();
+/// `path` is the walk's path, lent while the rules run (`w.path` is empty meanwhile).
+pub(super) fn value(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&Value>, unchanged: bool) {
     match (n.kind, v) {
         (
             Kind::ServiceCertDuration | Kind::GatewayCertDuration | Kind::ExtAuthzTimeout | Kind::ResyncInterval,
@@ -28,12 +28,12 @@ pub(super) fn value(w: &mut Walk, n: &Node, v: &Value, old: Option<&Value>, unch
         }
         (Kind::Image, Value::String(s)) => {
             for d in image::image_errors(s) {
-                w.push(FieldError::invalid(path.clone(), s.as_str(), d), unchanged);
+                w.push(FieldError::invalid(path, s.as_str(), d), unchanged);
             }
         }
         (Kind::Host, Value::String(s)) if !s.is_empty() => {
             for d in names::host_errors(s) {
-                w.push(FieldError::invalid(path.clone(), s.as_str(), d), unchanged);
+                w.push(FieldError::invalid(path, s.as_str(), d), unchanged);
             }
         }
         (Kind::UrlPath, Value::String(s)) if !s.is_empty() && !s.starts_with('/') => {
@@ -75,8 +75,8 @@ pub(crate) fn inclusive_range(lo: i64, hi: i64) -> String {
 }
 
 /// Rules on a list; `clean[i]` says whether item `i` passed the CRD layer.
-pub(super) fn list(w: &mut Walk, kind: Kind, items: &[Value], clean: &[bool], unchanged: bool) {
-    let path = w.path.clone();
+/// `path` as for [`value`].
+pub(super) fn list(w: &mut Walk, path: &str, kind: Kind, items: &[Value], clean: &[bool], unchanged: bool) {
     let item_path = |i: usize| format!("{path}[{i}]");
     let strings = || {
         items
