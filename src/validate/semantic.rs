@@ -20,7 +20,7 @@ pub(super) fn value(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&
             Value::String(s),
         ) => {
             if let Some(rule) = DurationRule::of(n.kind, w.schema.id.release) {
-                duration(&mut w.findings, rule, &path, s, unchanged);
+                duration(&mut w.findings, rule, path, s, unchanged);
             }
         }
         (Kind::OsmLogLevel, Value::String(s)) if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) => {
@@ -47,14 +47,14 @@ pub(super) fn value(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&
                 w.push(FieldError::invalid(path, x, d), unchanged);
             }
         }
-        (Kind::SecretName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_subdomain_errors, unchanged),
-        (Kind::NamespaceName, Value::String(s)) => name_rule(w, &path, s, names::dns1123_label_errors, unchanged),
+        (Kind::SecretName, Value::String(s)) => name_rule(w, path, s, names::dns1123_subdomain_errors, unchanged),
+        (Kind::NamespaceName, Value::String(s)) => name_rule(w, path, s, names::dns1123_label_errors, unchanged),
         (Kind::Multicluster, Value::Bool(true)) if w.schema.id.release >= Release::V1_2 => {
             w.warn(format!("{path}: ignored since OSM v1.2 (deprecated, no longer used)"));
         }
-        (Kind::Resources, Value::Object(_)) => resources_rule(w, &path, v, unchanged),
-        (Kind::SidecarTls, Value::Object(_)) => sidecar_tls(w, &path, n, v, old, unchanged),
-        (Kind::ExtAuthz, Value::Object(_)) => ext_authz(w, &path, v, unchanged),
+        (Kind::Resources, Value::Object(_)) => resources_rule(w, path, v, unchanged),
+        (Kind::SidecarTls, Value::Object(_)) => sidecar_tls(w, path, n, v, old, unchanged),
+        (Kind::ExtAuthz, Value::Object(_)) => ext_authz(w, path, v, unchanged),
         _ => {}
     }
 }
@@ -119,10 +119,10 @@ pub(super) fn list(w: &mut Walk, path: &str, kind: Kind, items: &[Value], clean:
             }
         }
         Kind::InterfaceList => {
-            unique_strings(w, &path, strings(), unchanged, names::interface_name_errors);
+            unique_strings(w, path, strings(), unchanged, names::interface_name_errors);
         }
         Kind::DnsNameList => {
-            unique_strings(w, &path, strings(), unchanged, |s| {
+            unique_strings(w, path, strings(), unchanged, |s| {
                 if s.starts_with("*.") {
                     names::wildcard_dns1123_subdomain_errors(s)
                 } else {
@@ -140,7 +140,7 @@ pub(super) fn list(w: &mut Walk, path: &str, kind: Kind, items: &[Value], clean:
             }
         }
         Kind::TlsNameList => {
-            unique_strings(w, &path, strings(), unchanged, |s| {
+            unique_strings(w, path, strings(), unchanged, |s| {
                 if s.is_empty() {
                     vec![names::empty_error()]
                 } else {
