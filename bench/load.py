@@ -352,6 +352,8 @@ def main():
     ap.add_argument("--server-cpu", type=int, default=1, help="CPU the servers are pinned to (default 1)")
     ap.add_argument("--client-cpu", type=int, default=0,
                     help="CPU oha (and this script) is pinned to (default 0)")
+    ap.add_argument("--log-level", default="warn",
+                    help="the webhook's --log-level (default warn: no decision lines; the chart runs info)")
     ap.add_argument("--skip-build", action="store_true", help="use the existing release binary")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
@@ -378,7 +380,7 @@ def main():
         webhook = Server(
             "webhook",
             [webhook_bin, "serve", *tls, "--addr", f"127.0.0.1:{p}", "--admin-addr", f"127.0.0.1:{a}",
-             "--mesh-namespace", namespace, "--log-level", "warn"],
+             "--mesh-namespace", namespace, "--log-level", args.log_level],
             p, a, server_cpu,
         )
         p, a = free_port(), free_port()

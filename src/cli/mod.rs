@@ -2,6 +2,7 @@
 
 mod arc_settings_cmd;
 mod certs_cmd;
+mod log_writer;
 mod policy_cmd;
 mod schema_cmd;
 pub mod serve;

@@ -157,14 +157,18 @@ impl ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    // Held until `run` returns: dropping it writes out the lines still queued.
-    let _logs = match init_logging(args.log_format, &args.log_level) {
-        Ok(guard) => guard,
+    // The guard is held until `run` returns: dropping it writes out the lines still waiting.
+    let (writer, _logs) = match super::log_writer::batched(std::io::stderr()) {
+        Ok(w) => w,
         Err(e) => {
-            eprintln!("error: --log-level {:?}: {e}", args.log_level);
-            return ExitCode::from(2);
+            eprintln!("error: starting the log writer thread: {e}");
+            return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = init_logging(args.log_format, &args.log_level, writer) {
+        eprintln!("error: --log-level {:?}: {e}", args.log_level);
+        return ExitCode::from(2);
+    }
     crate::server::tls::install_default_provider();
     let config = args.config();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -189,21 +193,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// Logs go to stderr from a thread of their own: a request only queues its decision line (no
-/// write system call on the request's path), and the writer batches what queued meanwhile into
-/// one write. Nothing is dropped: with 8 192 lines queued, a request waits to queue its own.
-fn init_logging(format: LogFormat, level: &str) -> Result<tracing_appender::non_blocking::WorkerGuard, String> {
+/// Logs go to stderr from a thread of their own, in batches (`log_writer`): a request only
+/// appends its decision line to a buffer; nothing is dropped.
+fn init_logging(format: LogFormat, level: &str, writer: super::log_writer::BatchedWriter) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_new(level).map_err(|e| e.to_string())?;
     // Colours only on a terminal: log collectors get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    // Flushed whenever the queue is empty, so a line waits only while others are being written.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        // The queue's slots are allocated up front: 8 192 cost ~0.3 MiB (the default, 128 000,
-        // ~4 MiB of resident memory); a burst that fills it waits a moment, nothing is lost.
-        .buffered_lines_limit(8192)
-        .thread_name("log-writer")
-        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -212,8 +207,7 @@ fn init_logging(format: LogFormat, level: &str) -> Result<tracing_appender::non_
         LogFormat::Plain => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
     };
-    result.map_err(|e| e.to_string())?;
-    Ok(guard)
+    result.map_err(|e| e.to_string())
 }
 
 /// Installs the SIGTERM (what the kubelet sends) and SIGINT (Ctrl-C) handlers now, in the
