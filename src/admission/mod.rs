@@ -473,7 +473,7 @@ const DELETE_FORBIDDEN: &str = "OSM falls back to zero-valued defaults (all bool
 fn request_name<'a>(req: &'a Request, object: Option<&'a Value>) -> &'a str {
     let name = if req.name.is_empty() {
         object
-            .and_then(|o| o.pointer("/metadata/name"))
+            .and_then(|o| o.get("metadata")?.get("name"))
             .and_then(Value::as_str)
             .unwrap_or("")
     } else {
@@ -487,7 +487,7 @@ fn request_namespace<'a>(req: &'a Request, object: Option<&'a Value>) -> &'a str
     let namespace = match req.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns,
         _ => object
-            .and_then(|o| o.pointer("/metadata/namespace"))
+            .and_then(|o| o.get("metadata")?.get("namespace"))
             .and_then(Value::as_str)
             .unwrap_or(""),
     };
@@ -535,7 +535,7 @@ fn answer_review(req: &Request, answer: Answer, object: Option<&Value>) -> Reply
         uid: req.uid.clone(),
         operation: operation_str(&req.operation),
         route: answer.route,
-        kind: format!("{}/{}, Kind={}", req.kind.group, req.kind.version, req.kind.kind),
+        kind: gvk_string(&req.kind),
         namespace: request_namespace(req, object).to_owned(),
         name: request_name(req, object).to_owned(),
         user: req.user.clone().unwrap_or_default(),
@@ -562,6 +562,18 @@ fn answer_review(req: &Request, answer: Answer, object: Option<&Value>) -> Reply
         body,
         decision: Box::new(decision),
     }
+}
+
+/// `group/version, Kind=kind`, as apimachinery prints a GroupVersionKind (built without `format!`,
+/// which costs more than the copying, on every review).
+fn gvk_string(k: &GroupVersionKind) -> String {
+    let mut s = String::with_capacity(k.group.len() + k.version.len() + k.kind.len() + 7);
+    s.push_str(&k.group);
+    s.push('/');
+    s.push_str(&k.version);
+    s.push_str(", Kind=");
+    s.push_str(&k.kind);
+    s
 }
 
 fn unusable_review(api_version: Option<&str>, uid: &str, problem: String) -> Reply {

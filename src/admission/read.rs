@@ -696,11 +696,32 @@ impl<'de> Visitor<'de> for Checked {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Checked, A::Error> {
         let mut first = true;
-        while let Some(key) = a.next_key::<Key>()? {
-            refuse_token(key == Key::Token, &mut first)?;
+        while let Some(IsToken(token)) = a.next_key()? {
+            refuse_token(token, &mut first)?;
             a.next_value::<Checked>()?;
         }
         Ok(Checked)
+    }
+}
+
+/// Whether a map key is [`RAW_VALUE_TOKEN`]: all [`Checked`] needs of a key (cheaper than [`Key`]).
+struct IsToken(bool);
+
+impl<'de> Deserialize<'de> for IsToken {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(IsTokenVisitor)
+    }
+}
+
+struct IsTokenVisitor;
+
+impl Visitor<'_> for IsTokenVisitor {
+    type Value = IsToken;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<IsToken, E> {
+        Ok(IsToken(v == RAW_VALUE_TOKEN))
     }
 }
 

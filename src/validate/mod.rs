@@ -219,7 +219,12 @@ impl<'s> Walk<'s> {
                 }
             }
         }
-        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        // `get`, not `pointer`: a JSON pointer is parsed (and its segments copied) on every call.
+        let name = object
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !name.is_empty() && name != MESH_CONFIG_NAME {
             self.warn(format!(
                 "metadata.name: OSM reads only the MeshConfig named {MESH_CONFIG_NAME:?}; {name:?} has no effect"
