@@ -3,8 +3,8 @@
 //! A request only appends its formatted line to a shared buffer (a lock and a copy); the writer
 //! thread writes what has gathered in one `write` every [`FLUSH_INTERVAL`], or at once when
 //! [`FLUSH_BYTES`] are waiting. Nothing is dropped: when [`MAX_BYTES`] are waiting (the sink is
-//! slower than the logging), a request waits for the writer. Dropping the [`Guard`] writes out
-//! what is left. A writer woken per line (a channel, as tracing-appender's) costs more CPU than
+//! slower than the logging), a request waits for the writer. Warnings and errors wake the writer
+//! at once. Dropping the [`Guard`] writes out what is left. A writer woken per line (a channel, as tracing-appender's) costs more CPU than
 //! the write it saves when server and logger share a core; a batch costs one wake-up per interval.
 
 use std::io::Write;
@@ -41,6 +41,9 @@ impl Shared {
 #[derive(Clone)]
 pub struct BatchedWriter {
     shared: Arc<Shared>,
+    /// Wake the writer at once (warnings and errors: they are what an operator looks for when
+    /// the process is about to die).
+    urgent: bool,
 }
 
 /// The writer thread's handle: dropping it writes out the lines still waiting and stops it.
@@ -63,7 +66,10 @@ pub fn batched<W: Write + Send + 'static>(sink: W) -> std::io::Result<(BatchedWr
         move || write_batches(&shared, sink)
     })?;
     Ok((
-        BatchedWriter { shared: shared.clone() },
+        BatchedWriter {
+            shared: shared.clone(),
+            urgent: false,
+        },
         Guard {
             shared,
             thread: Some(thread),
@@ -111,7 +117,7 @@ impl Write for BatchedWriter {
             state = self.shared.changed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
         state.pending.extend_from_slice(line);
-        if state.pending.len() >= FLUSH_BYTES {
+        if self.urgent || state.pending.len() >= FLUSH_BYTES {
             self.shared.changed.notify_all();
         }
         Ok(line.len())
@@ -126,6 +132,13 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BatchedWriter {
     type Writer = BatchedWriter;
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        BatchedWriter {
+            shared: self.shared.clone(),
+            urgent: *meta.level() <= tracing::Level::WARN,
+        }
     }
 }
 

@@ -32,6 +32,9 @@ pub fn crypto() {
     });
 }
 
+/// How long [`Webhook::logs`] waits for the webhook's log writer (five 20 ms batches).
+const LOG_SETTLE: Duration = Duration::from_millis(100);
+
 /// A running `meshconfig-webhook serve` process. Killed on drop if still running.
 pub struct Webhook {
     child: Child,
@@ -204,7 +207,11 @@ impl Webhook {
         None
     }
 
+    /// What the webhook has logged so far. It writes its lines in batches every 20 ms
+    /// (src/cli/log_writer.rs), so this first waits five of those: a line logged before the
+    /// call is then in what it returns.
     pub fn logs(&self) -> Vec<String> {
+        std::thread::sleep(LOG_SETTLE);
         self.logs.lock().expect("logs").clone()
     }
 
