@@ -212,7 +212,7 @@ impl<'de> Visitor<'de> for RequestSeed {
                 Key::Object => object = a.next_value_seed(Optional(ObjectSeed::Whole))?,
                 Key::OldObject => old = a.next_value_seed(Optional(ObjectSeed::Head))?,
                 Key::DryRun => dry_run = a.next_value()?,
-                // RawExtension: any JSON.
+                // `options` (a RawExtension: any JSON) and keys kube-rs does not know.
                 _ => {
                     a.next_value::<Checked>()?;
                 }
