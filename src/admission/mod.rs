@@ -352,7 +352,7 @@ fn configmap(policy: &Policy, req: &Request, object: Option<&Value>, old: &OldOb
     answer_from(
         route,
         name,
-        ratcheted(req, old, |old| {
+        ratcheted(req, old, false, |old| {
             validate::configmap(object, old, policy.unknown_configmap_keys)
         }),
     )
@@ -362,19 +362,50 @@ fn configmap(policy: &Policy, req: &Request, object: Option<&Value>, old: &OldOb
 /// The stored object only ratchets (an error about an unchanged value becomes a warning; no
 /// other finding depends on it), so an object without errors needs no `oldObject`, and most
 /// updates never read it whole.
+///
+/// For a MeshConfig (`by_section`), what ratchets an error inside a top-level spec section
+/// (`spec.<section>.…`) is whether that section, or a value in it, is unchanged: the spec's own
+/// equality implies the section's. So when every error lies inside a section, the stored
+/// object's other sections and metadata are not read.
 fn ratcheted(
     req: &Request,
     old: &OldObject<'_>,
+    by_section: bool,
     check: impl Fn(Option<&Value>) -> validate::Outcome,
 ) -> validate::Outcome {
     let first = check(None);
     if req.operation != Operation::Update || first.errors.is_empty() {
         return first;
     }
+    if by_section && let Some(partial) = error_sections(&first).and_then(|names| old.spec_sections(&names)) {
+        return check(Some(&partial));
+    }
     match old.whole() {
         Some(old) => check(Some(old)),
         None => first,
     }
+}
+
+/// The top-level spec sections holding `outcome`'s errors, when every error lies strictly inside
+/// one (`spec.<section>.…` or `spec.<section>[…]`). `None` when one does not (an error on `spec`
+/// or on a section itself: those ratchet on the whole spec) or when errors were cut at the cap.
+fn error_sections(outcome: &validate::Outcome) -> Option<Vec<&str>> {
+    if outcome.more_errors > 0 {
+        return None;
+    }
+    let mut names = Vec::new();
+    for e in &outcome.errors {
+        let rest = e.field.strip_prefix("spec.")?;
+        let end = rest.find(['.', '['])?;
+        let name = &rest[..end];
+        if name.is_empty() {
+            return None;
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Some(names)
 }
 
 /// An engine outcome as the answer: denied with its Status when it has errors.
@@ -457,7 +488,7 @@ fn meshconfig(policy: &Policy, req: &Request, object: Option<&Value>, old: &OldO
             answer_from(
                 route,
                 name,
-                ratcheted(req, old, |old| validate::meshconfig(schema, object, old)),
+                ratcheted(req, old, true, |old| validate::meshconfig(schema, object, old)),
             )
         }
     }
@@ -1038,6 +1069,53 @@ mod tests {
                 preset.clone(),
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
             ),
+            // Errors in one or two sections, the stored sections equal or not (ratcheting reads
+            // only those sections of the stored object).
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"},
+                    "traffic": {"outboundIPRangeExclusionList": ["10.0.0.0/33"], "enableEgress": true}})),
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"},
+                    "traffic": {"outboundIPRangeExclusionList": ["10.0.0.0/33"]}})),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"},
+                    "traffic": {"outboundIPRangeExclusionList": ["10.0.0.0/33"]}})),
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"},
+                    "traffic": {"outboundIPRangeExclusionList": ["10.0.0.0/33"]}})),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+                meshconfig_object(json!({"certificate": null, "sidecar": {"logLevel": "error"}})),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+                json!({"apiVersion": "config.openservicemesh.io/v1alpha2", "kind": "MeshConfig",
+                       "metadata": {"name": "osm-mesh-config", "namespace": "arc-osm-system"}, "spec": "x"}),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+                json!({"apiVersion": "config.openservicemesh.io/v1alpha2", "kind": "MeshConfig",
+                       "metadata": {"name": "osm-mesh-config", "namespace": "arc-osm-system"}}),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(
+                    json!({"certificate": "24x", "sidecar": {"tlsMinProtocolVersion": "TLSv1_3",
+                    "tlsMaxProtocolVersion": "TLSv1_2"}}),
+                ),
+                meshconfig_object(json!({"certificate": "24x", "sidecar": {"tlsMinProtocolVersion": "TLSv1_3"}})),
+            ),
+            (
+                "UPDATE",
+                meshconfig_object(json!({"sidecar": {"tlsMinProtocolVersion": "TLSv1_3",
+                    "tlsMaxProtocolVersion": "TLSv1_2"}})),
+                meshconfig_object(json!({"sidecar": {"tlsMinProtocolVersion": "TLSv1_3"}})),
+            ),
             ("UPDATE", preset.clone(), json!({"metadata": null})),
             ("UPDATE", preset.clone(), json!({"metadata": {"name": 5}})),
             ("UPDATE", preset.clone(), json!([1, 2])),
@@ -1055,6 +1133,36 @@ mod tests {
                 .into_bytes(),
         );
         bodies.push(update.replacen("\"uid\":", "\"uid\":\"dup\",\"uid\":", 1).into_bytes());
+        // A denied update whose stored object repeats `spec` or a section (the last one counts).
+        let denied = String::from_utf8(request(
+            REVIEW_V1,
+            "UPDATE",
+            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+        ))
+        .expect("utf-8");
+        bodies.push(
+            denied
+                .replacen("\"oldObject\":{", "\"oldObject\":{\"spec\":{\"certificate\":{}},", 1)
+                .into_bytes(),
+        );
+        let at = denied.find("\"oldObject\"").expect("oldObject");
+        let (head, tail) = denied.split_at(at);
+        bodies.push(
+            format!(
+                "{head}{}",
+                tail.replacen("\"spec\":{", "\"spec\":{\"certificate\":{},", 1)
+            )
+            .into_bytes(),
+        );
+        bodies.push(format!("{head}{}", tail.replacen("\"spec\":{", "\"spec\":5,\"spec\":{", 1)).into_bytes());
+        bodies.push(
+            format!(
+                "{head}{}",
+                tail.replacen("\"spec\":{", "\"spec\":{},\"spec\":[1],\"x\":{", 1)
+            )
+            .into_bytes(),
+        );
         bodies.push(update.replacen("{", "{\"response\":5,", 1).into_bytes());
         // Found by the fuzzer: a lone surrogate escape where the one pass only skips.
         bodies.push(

@@ -100,6 +100,18 @@ impl<'a> OldObject<'a> {
         self.head.as_deref()
     }
 
+    /// Only `spec.<name>` for each of `names`, as `{"spec": {…}}`, read again from the body;
+    /// `None` on the general path (which has the whole object), or when the stored object has no
+    /// `spec` map to take sections from (the whole object answers then).
+    pub fn spec_sections(&self, names: &[&str]) -> Option<Value> {
+        let body = self.body?;
+        let mut review = serde_json::Deserializer::from_str(body);
+        let spec = Sections { names, depth: 0 }.deserialize(&mut review).ok()??;
+        let mut old = Map::new();
+        old.insert("spec".to_owned(), Value::Object(spec));
+        Some(Value::Object(old))
+    }
+
     pub fn whole(&self) -> Option<&Value> {
         match self.body {
             None => self.head(),
@@ -787,6 +799,73 @@ impl<'de> Deserialize<'de> for OldOnly {
             }
         }
         d.deserialize_map(Review)
+    }
+}
+
+/// The stored object's spec sections `names`, from a body already read once: the review
+/// (depth 0), its last `request` (1), that one's last `oldObject` (2), its last `spec` (3), of which
+/// only `names` are built. `None` when one of them is missing, null or not a map.
+#[derive(Clone, Copy)]
+struct Sections<'n> {
+    names: &'n [&'n str],
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for Sections<'_> {
+    type Value = Option<Map<String, Value>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Sections<'_> {
+    type Value = Option<Map<String, Value>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let wanted = ["request", "oldObject", "spec"];
+        let mut found = None;
+        let mut sections = Map::new();
+        while let Some(key) = a.next_key::<String>()? {
+            if self.depth == 3 {
+                if self.names.contains(&key.as_str()) {
+                    sections.insert(key, a.next_value()?);
+                } else {
+                    a.next_value::<IgnoredAny>()?;
+                }
+            } else if key == wanted[usize::from(self.depth)] {
+                found = a.next_value_seed(Sections {
+                    depth: self.depth + 1,
+                    ..self
+                })?;
+            } else {
+                a.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(if self.depth == 3 { Some(sections) } else { found })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 

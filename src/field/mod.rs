@@ -243,6 +243,10 @@ impl From<bool> for BadValue {
 
 /// `ErrorList.ToAggregate().Error()`: duplicates dropped, one error bare, several as `[a, b]`.
 pub fn aggregate_message(errors: &[FieldError]) -> String {
+    if let [only] = errors {
+        // The usual denial: no set to build.
+        return only.to_string();
+    }
     // First occurrences in order; the set keeps thousands of errors from costing quadratic time.
     let mut seen: Vec<String> = Vec::with_capacity(errors.len());
     let mut known = std::collections::HashSet::with_capacity(errors.len());
