@@ -104,12 +104,7 @@ impl<'a> OldObject<'a> {
     /// `None` on the general path (which has the whole object), or when the stored object has no
     /// `spec` map to take sections from (the whole object answers then).
     pub fn spec_sections(&self, names: &[&str]) -> Option<Value> {
-        let body = self.body?;
-        let mut review = serde_json::Deserializer::from_str(body);
-        let spec = Sections { names, depth: 0 }.deserialize(&mut review).ok()??;
-        let mut old = Map::new();
-        old.insert("spec".to_owned(), Value::Object(spec));
-        Some(Value::Object(old))
+        Stored::read(self.body?, Again::SpecSections(names))
     }
 
     pub fn whole(&self) -> Option<&Value> {
@@ -117,10 +112,7 @@ impl<'a> OldObject<'a> {
             None => self.head(),
             // The body was read once already, so this cannot fail; if it did, there is nothing
             // to ratchet against.
-            Some(body) => self
-                .whole
-                .get_or_init(|| serde_json::from_str::<OldOnly>(body).ok().and_then(|o| o.0))
-                .as_ref(),
+            Some(body) => self.whole.get_or_init(|| Stored::read(body, Again::Whole)).as_ref(),
         }
     }
 }
@@ -420,6 +412,8 @@ enum Key {
     Object,
     OldObject,
     DryRun,
+    /// An object's `spec` (read again by [`Stored`]).
+    Spec,
     Options,
     // GroupVersionKind's and GroupVersionResource's (kind and resource above).
     Group,
@@ -472,6 +466,7 @@ impl Visitor<'_> for KeyVisitor {
             "object" => Key::Object,
             "oldObject" => Key::OldObject,
             "dryRun" => Key::DryRun,
+            "spec" => Key::Spec,
             "options" => Key::Options,
             "group" => Key::Group,
             "version" => Key::Version,
@@ -750,100 +745,81 @@ fn refuse_token<E: de::Error>(is_token: bool, first: &mut bool) -> Result<(), E>
     }
 }
 
-/// The old object alone, read again from a body already read once: the last `request`'s last
-/// `oldObject`, as a tree would have it (without managedFields).
-struct OldOnly(Option<Value>);
-
-impl<'de> Deserialize<'de> for OldOnly {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Review;
-        struct Request;
-        impl<'de> Visitor<'de> for Review {
-            type Value = OldOnly;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an AdmissionReview")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<OldOnly, A::Error> {
-                let mut old = OldOnly(None);
-                while let Some(key) = a.next_key::<KeyName>()? {
-                    if key.0 == Some(Name::Request) {
-                        old = a.next_value_seed(Request)?;
-                    } else {
-                        a.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(old)
-            }
-        }
-        impl<'de> DeserializeSeed<'de> for Request {
-            type Value = OldOnly;
-            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<OldOnly, D::Error> {
-                d.deserialize_map(self)
-            }
-        }
-        impl<'de> Visitor<'de> for Request {
-            type Value = OldOnly;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an admission request")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<OldOnly, A::Error> {
-                let mut old = None;
-                while let Some(key) = a.next_key::<KeyName>()? {
-                    if key.0 == Some(Name::OldObject) {
-                        old = a.next_value_seed(Optional(ObjectSeed::Reread))?;
-                    } else {
-                        a.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(OldOnly(old))
-            }
-        }
-        d.deserialize_map(Review)
-    }
+/// What the ratchet reads again of the stored object.
+#[derive(Clone, Copy)]
+enum Again<'n> {
+    /// The whole object (without managedFields).
+    Whole,
+    /// Only `spec.<name>` for each of the names, as `{"spec": {…}}`.
+    SpecSections(&'n [&'n str]),
 }
 
-/// The stored object's spec sections `names`, from a body already read once: the review
-/// (depth 0), its last `request` (1), that one's last `oldObject` (2), its last `spec` (3), of which
-/// only `names` are built. `None` when one of them is missing, null or not a map.
+/// The stored object, read again from a body the one pass has already checked (so nothing is
+/// checked again): the review (depth 0), its last `request` (1), that one's last `oldObject` (2)
+/// and, for sections, its last `spec` (3), the last of each as a tree would keep it. `None` when
+/// one of them is missing, null or not a map.
 #[derive(Clone, Copy)]
-struct Sections<'n> {
-    names: &'n [&'n str],
+struct Stored<'n> {
+    again: Again<'n>,
     depth: u8,
 }
 
-impl<'de> DeserializeSeed<'de> for Sections<'_> {
-    type Value = Option<Map<String, Value>>;
+impl Stored<'_> {
+    fn read(body: &str, again: Again<'_>) -> Option<Value> {
+        let mut review = serde_json::Deserializer::from_str(body);
+        Stored { again, depth: 0 }.deserialize(&mut review).ok()?
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Stored<'_> {
+    type Value = Option<Value>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Sections<'_> {
-    type Value = Option<Map<String, Value>>;
+impl<'de> Visitor<'de> for Stored<'_> {
+    type Value = Option<Value>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-        let wanted = ["request", "oldObject", "spec"];
-        let mut found = None;
-        let mut sections = Map::new();
-        while let Some(key) = a.next_key::<String>()? {
-            if self.depth == 3 {
-                if self.names.contains(&key.as_str()) {
-                    sections.insert(key, a.next_value()?);
-                } else {
-                    a.next_value::<IgnoredAny>()?;
+        match (self.again, self.depth) {
+            (Again::Whole, 2) => ObjectSeed::Reread.visit_map(a).map(Some),
+            (Again::SpecSections(names), 3) => {
+                let mut sections = Map::new();
+                while let Some(key) = a.next_key::<String>()? {
+                    if names.contains(&key.as_str()) {
+                        sections.insert(key, a.next_value()?);
+                    } else {
+                        a.next_value::<IgnoredAny>()?;
+                    }
                 }
-            } else if key == wanted[usize::from(self.depth)] {
-                found = a.next_value_seed(Sections {
-                    depth: self.depth + 1,
-                    ..self
-                })?;
-            } else {
-                a.next_value::<IgnoredAny>()?;
+                Ok(Some(Value::Object(sections)))
+            }
+            (_, depth) => {
+                let wanted = match depth {
+                    0 => Key::Request,
+                    1 => Key::OldObject,
+                    _ => Key::Spec,
+                };
+                let mut found = None;
+                while let Some(key) = a.next_key::<Key>()? {
+                    if key == wanted {
+                        found = a.next_value_seed(Stored {
+                            depth: depth + 1,
+                            ..self
+                        })?;
+                    } else {
+                        a.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(match wanted {
+                    Key::Spec => found.map(|spec| Value::Object(Map::from_iter([("spec".to_owned(), spec)]))),
+                    _ => found,
+                })
             }
         }
-        Ok(if self.depth == 3 { Some(sections) } else { found })
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
         while a.next_element::<IgnoredAny>()?.is_some() {}
@@ -866,34 +842,5 @@ impl<'de> Visitor<'de> for Sections<'_> {
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
-    }
-}
-
-#[derive(PartialEq)]
-enum Name {
-    Request,
-    OldObject,
-}
-
-/// The two keys [`OldOnly`] looks for, without allocating the others.
-struct KeyName(Option<Name>);
-
-impl<'de> Deserialize<'de> for KeyName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = KeyName;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyName, E> {
-                Ok(KeyName(match v {
-                    "request" => Some(Name::Request),
-                    "oldObject" => Some(Name::OldObject),
-                    _ => None,
-                }))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
