@@ -1127,90 +1127,28 @@ mod tests {
             bodies.push(request(REVIEW_V1, op, object, old));
         }
         let update = String::from_utf8(request(REVIEW_V1, "UPDATE", preset.clone(), preset)).expect("utf-8");
-        bodies.push(
-            update
-                .replacen("\"object\":", "\"object\":null,\"object\":", 1)
-                .into_bytes(),
-        );
-        bodies.push(update.replacen("\"uid\":", "\"uid\":\"dup\",\"uid\":", 1).into_bytes());
-        // A denied update whose stored object repeats `spec` or a section (the last one counts).
-        let denied = String::from_utf8(request(
-            REVIEW_V1,
-            "UPDATE",
-            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
-            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
-        ))
-        .expect("utf-8");
-        bodies.push(
-            denied
-                .replacen("\"oldObject\":{", "\"oldObject\":{\"spec\":{\"certificate\":{}},", 1)
-                .into_bytes(),
-        );
-        let at = denied.find("\"oldObject\"").expect("oldObject");
-        let (head, tail) = denied.split_at(at);
-        bodies.push(
-            format!(
-                "{head}{}",
-                tail.replacen("\"spec\":{", "\"spec\":{\"certificate\":{},", 1)
-            )
-            .into_bytes(),
-        );
-        bodies.push(format!("{head}{}", tail.replacen("\"spec\":{", "\"spec\":5,\"spec\":{", 1)).into_bytes());
-        bodies.push(
-            format!(
-                "{head}{}",
-                tail.replacen("\"spec\":{", "\"spec\":{},\"spec\":[1],\"x\":{", 1)
-            )
-            .into_bytes(),
-        );
-        bodies.push(update.replacen("{", "{\"response\":5,", 1).into_bytes());
-        // Found by the fuzzer: a lone surrogate escape where the one pass only skips.
-        bodies.push(
-            update
-                .replacen("\"oldObject\":{", "\"oldObject\":{\"x\":\"\\ud800\",", 1)
-                .into_bytes(),
-        );
-        bodies.push(update.replacen("{", "{\"x\":\"\\udc00\",", 1).into_bytes());
-        let mut invalid_utf8 = update.replacen("{", "{\"x\":\"@\",", 1).into_bytes();
-        if let Some(at) = invalid_utf8.iter().position(|&b| b == b'@') {
-            invalid_utf8[at] = 0xff;
-        }
-        bodies.push(invalid_utf8);
-        bodies.push(
-            update
-                .replacen("\"operation\":", "\"dryRun\":\"yes\",\"operation\":", 1)
-                .into_bytes(),
-        );
-        bodies.push(update.replacen("\"uid\":\"", "\"uid\":\"\\u0041", 1).into_bytes());
-        bodies.push(
-            update
-                .replacen("\"metadata\":{", "\"metadata\":{\"name\":\"a\",", 1)
-                .into_bytes(),
-        );
-        // Numbers a tree cannot hold (beyond f64) where the one pass only skips: the old object,
-        // a field of the review no type reads, managedFields.
-        bodies.push(
-            update
-                .replacen("\"oldObject\":{", "\"oldObject\":{\"x\":1e400,", 1)
-                .into_bytes(),
-        );
-        bodies.push(update.replacen("{", "{\"x\":[-1E+309],", 1).into_bytes());
-        bodies.push(
-            update
-                .replacen("\"uid\":", &format!("\"x\":{},\"uid\":", "9".repeat(400)), 1)
-                .into_bytes(),
-        );
-        bodies.push(
-            update
-                .replacen(
-                    "\"metadata\":{",
-                    "\"metadata\":{\"managedFields\":[{\"fieldsV1\":{\"f:spec\":1e999}}],",
-                    1,
-                )
-                .into_bytes(),
-        );
-        // The request's fields the one pass checks and does not keep.
+        let long_number = format!("\"x\":{},\"uid\":", "9".repeat(400));
         for (from, to) in [
+            // Repeated keys, a response beside the request.
+            ("\"object\":", "\"object\":null,\"object\":"),
+            ("\"uid\":", "\"uid\":\"dup\",\"uid\":"),
+            ("{", "{\"response\":5,"),
+            // Found by the fuzzer: a lone surrogate escape where the one pass only skips.
+            ("\"oldObject\":{", "\"oldObject\":{\"x\":\"\\ud800\","),
+            ("{", "{\"x\":\"\\udc00\","),
+            ("\"operation\":", "\"dryRun\":\"yes\",\"operation\":"),
+            ("\"uid\":\"", "\"uid\":\"\\u0041"),
+            ("\"metadata\":{", "\"metadata\":{\"name\":\"a\","),
+            // Numbers a tree cannot hold (beyond f64) where the one pass only skips: the old
+            // object, a field of the review no type reads, managedFields.
+            ("\"oldObject\":{", "\"oldObject\":{\"x\":1e400,"),
+            ("{", "{\"x\":[-1E+309],"),
+            ("\"uid\":", long_number.as_str()),
+            (
+                "\"metadata\":{",
+                "\"metadata\":{\"managedFields\":[{\"fieldsV1\":{\"f:spec\":1e999}}],",
+            ),
+            // The request's fields the one pass checks and does not keep.
             ("\"resource\":{", "\"resource\":{\"api_version\":\"x\","),
             ("\"resource\":{", "\"resource\":{\"api_version\":5,"),
             ("\"resource\":{\"group\"", "\"resource\":{\"grp\""),
@@ -1246,6 +1184,28 @@ mod tests {
         ] {
             assert!(update.contains(from), "{from}");
             bodies.push(update.replacen(from, to, 1).into_bytes());
+        }
+        let mut invalid_utf8 = update.replacen("{", "{\"x\":\"@\",", 1).into_bytes();
+        if let Some(at) = invalid_utf8.iter().position(|&b| b == b'@') {
+            invalid_utf8[at] = 0xff;
+        }
+        bodies.push(invalid_utf8);
+        // A denied update whose stored object repeats `spec` or a section (the last one counts).
+        let denied = String::from_utf8(request(
+            REVIEW_V1,
+            "UPDATE",
+            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+            meshconfig_object(json!({"certificate": {"serviceCertValidityDuration": "24x"}})),
+        ))
+        .expect("utf-8");
+        let (head, stored) = denied.split_at(denied.find("\"oldObject\"").expect("oldObject"));
+        for (from, to) in [
+            ("\"oldObject\":{", "\"oldObject\":{\"spec\":{\"certificate\":{}},"),
+            ("\"spec\":{", "\"spec\":{\"certificate\":{},"),
+            ("\"spec\":{", "\"spec\":5,\"spec\":{"),
+            ("\"spec\":{", "\"spec\":{},\"spec\":[1],\"x\":{"),
+        ] {
+            bodies.push(format!("{head}{}", stored.replacen(from, to, 1)).into_bytes());
         }
         bodies.push(b"{\"request\":{\"object\":{}}}".to_vec());
         bodies.push(b"[]".to_vec());
