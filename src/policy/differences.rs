@@ -1,6 +1,6 @@
-//! Where the policy and the webhook differ, in one place. The README's webhook-vs-policy table is
-//! rendered from it ([`markdown`]); `tests/policy_e2e.rs` treats rows with `verdict: true` as the
-//! only allowed disagreements of verdict.
+//! Where the policy and the webhook differ, in one place. The webhook-vs-policy table of
+//! `docs/policy.md` is rendered from it ([`markdown`]); `tests/policy_e2e.rs` treats rows with
+//! `verdict: true` as the only allowed disagreements of verdict.
 
 /// One known difference.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ pub static DIFFERENCES: &[Difference] = &[
     },
 ];
 
-/// The README table.
+/// The table in `docs/policy.md`.
 pub fn markdown() -> String {
     let mut out = String::from("| rule | webhook | policy | verdict can differ |\n|---|---|---|---|\n");
     for d in DIFFERENCES {
@@ -119,12 +119,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_readme_table_is_generated_from_this_one() {
-        let readme = include_str!("../../README.md");
+    fn the_docs_table_is_generated_from_this_one() {
+        let doc = include_str!("../../docs/policy.md");
         let table = markdown();
         assert!(
-            readme.contains(&table),
-            "README.md's webhook-vs-policy table is stale; replace it with:\n{table}"
+            doc.contains(&table),
+            "docs/policy.md's webhook-vs-policy table is stale; replace it with:\n{table}"
         );
     }
 }
