@@ -485,7 +485,7 @@ fn accepts_every_write_while_the_serving_certificate_rotates() {
     let old = meshconfig_webhook::certs::generate("meshconfig-webhook", &m.ns).expect("old pair");
     let new = meshconfig_webhook::certs::generate("meshconfig-webhook", &m.ns).expect("new pair");
     let paths = meshconfig_webhook::certs::write(dir.path(), &old).expect("write old pair");
-    // The README's CA rotation: the caBundle trusts both CAs before the serving pair changes.
+    // docs/install.md's CA rotation: the caBundle trusts both CAs before the serving pair changes.
     let bundle = format!("{}{}", old.ca_pem, new.ca_pem);
     let webhook = Webhook::with_cert_files(
         &paths.cert,

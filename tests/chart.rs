@@ -1739,7 +1739,7 @@ fn the_binary_starts_with_every_optional_flag_the_chart_passes() {
 
 #[test]
 fn rejects_a_grace_period_the_drain_does_not_fit_in() {
-    // The README's rule, enforced by the chart: terminationGracePeriodSeconds must exceed
+    // docs/operations.md's rule, enforced by the chart: terminationGracePeriodSeconds must exceed
     // preStopSleepSeconds + server.shutdownTimeoutSeconds (defaults 5 + 20).
     assert_refused(
         KUBE_LATEST,

@@ -62,8 +62,8 @@ struct Finding {
 }
 
 /// Inputs that once went wrong: found by the malformed-input corpus (tests/server_malformed.rs)
-/// and the audit of issue 15; the 10-minute runs of every fuzz target found no crash (README
-/// "Fuzzing"). A new fuzz finding goes here as the review it was, with the answer it must get.
+/// and the audit of issue 15; the 10-minute runs of every fuzz target found no crash
+/// (docs/fuzzing.md). A new fuzz finding goes here as the review it was, with the answer it must get.
 const FINDINGS: &[Finding] = &[
     Finding {
         note: "20 000 ports out of range: quadratic duplicate check and aggregation (13 s)",

@@ -448,7 +448,7 @@ fn measures_the_cost_margin_on_the_largest_meshconfig() {
     probe["metadata"]["name"] = json!("probe");
     wait_until_enforced(&cp, &probe.to_string());
     let mut exhausted_at = None;
-    // grown(800) took 9 s and grown(1600) 33 s on the shared 2-core machine (README); kept short here.
+    // grown(800) took 9 s and grown(1600) 33 s on the shared 2-core machine (docs/policy.md); kept short here.
     for factor in [1, 10, 100, 400] {
         let object = in_namespace(&objects::grown(factor), "policy-cost");
         let webhook = webhook_errors(Release::V1_2, ApiVersion::V1alpha2, &object, None);

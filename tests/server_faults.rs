@@ -1,6 +1,6 @@
 //! Faults under load, against the real binary: the serving certificate swapped while a client
 //! sends reviews without pause, SIGTERM while reviews are in flight, a panic inside the handler,
-//! and (ignored by default, run as documented in README "Operations") the long versions: ten swaps
+//! and (ignored by default, run as documented in docs/operations.md, "Long runs") the long versions: ten swaps
 //! under load, repeated SIGTERMs, and a 60-second soak with the process's RSS sampled.
 //!
 //! Long runs: `cargo test --release --test server_faults -- --ignored --nocapture`
@@ -419,7 +419,7 @@ async fn long_repeated_sigterm_under_heavy_load() {
         total.1 += tally.failed.load(Ordering::Relaxed);
         total.2 += tally.refused.load(Ordering::Relaxed);
     }
-    // The README's figures for this run are these three numbers.
+    // docs/operations.md's figures for this run are these three numbers.
     eprintln!(
         "5 rounds: {} reviews in flight at or after SIGTERM answered, {} failed; {} connection attempts refused after the listener closed",
         total.0, total.1, total.2

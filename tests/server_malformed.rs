@@ -830,7 +830,7 @@ fn cases() -> Vec<Case> {
         unsupported("\"text/plain\""),
     ));
     // What `curl --data @review.json` sends without `-H`: the body is read as JSON all the same
-    // (README "Timeouts and limits"), so a review is answered and a real form is a 400.
+    // (docs/operations.md, "Timeouts and limits"), so a review is answered and a real form is a 400.
     c.push(case(
         "content-type: form-urlencoded review",
         Send::Raw(post("content-type: application/x-www-form-urlencoded\r\n", &valid)),
@@ -1280,7 +1280,7 @@ async fn answers_every_malformed_request_with_a_clear_4xx_or_a_review() {
         failures.len(),
         failures.join("\n")
     );
-    // The README's "N malformed requests" is this count.
+    // docs/operations.md's "N malformed requests" is this count.
     eprintln!(
         "{count} malformed requests answered; slowest case: {} ({:?})",
         slowest.1, slowest.0

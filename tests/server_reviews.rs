@@ -443,7 +443,7 @@ async fn rejects_other_paths_with_404() {
         r.text().await.expect("text"),
         "/mutate not found: admission reviews go to POST /validate\n"
     );
-    // Counted and logged as every HTTP-level refusal (README "metrics and logs").
+    // Counted and logged as every HTTP-level refusal (docs/operations.md, "metrics and logs").
     let m = wh.metrics().await;
     assert!(
         m.contains(r#"meshconfig_webhook_requests_total{operation="unknown",kind="unknown",decision="error"} 1"#),
