@@ -2,6 +2,9 @@
 // each one, so that the webhook's rules can be judged by OSM itself rather than by a reading of
 // its source.
 //
+// `osm-consumer watch --kubeconfig F --namespace NS` instead runs OSM's informer and configurator
+// on a real apiserver and prints OSM's view of osm-mesh-config whenever it changes (watch.go).
+//
 // Input (stdin): one JSON object per line, {"id": "...", "object": <a MeshConfig as the
 // apiserver serves it, v1alpha2>}. Output (stdout): one JSON object per line (see `verdict`).
 //
@@ -63,6 +66,12 @@ const (
 	caseAnnotation = "osm-consumer.meshconfig-webhook/case"
 	// The minimum resync interval osm-controller gives its ticker (pkg/catalog/catalog.go).
 	catalogMinResync = 30 * time.Second
+	// How often the certificate manager's shouldRotate is asked: it adds 0-4s of noise, and a
+	// validity of exactly 34s is renewed at once only with 4s (p = 0.2 per try; 200 tries miss it
+	// with p < 1e-19).
+	rotationTries = 200
+	// How long the ticker may take to answer an update (the machine may be loaded).
+	tickerTimeout = 10 * time.Second
 	// The pod IP the init container's POD_IP holds (TEST-NET-1; the namespace has no route).
 	podIP = "192.0.2.10"
 )
@@ -104,6 +113,10 @@ type input struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "watch" {
+		watch(os.Args[2:])
+		return
+	}
 	version := flag.Bool("version", false, "print the OSM version this consumer is built from")
 	iptablesDir := flag.String("iptables-dir", "", "directory holding iptables-restore and iptables (put first on the init container's PATH)")
 	flag.Parse()
@@ -318,7 +331,7 @@ func (c *consumer) judge(req input) verdict {
 		if !has(field) {
 			return
 		}
-		if d, err := time.ParseDuration(s); err == nil && certificate.OSMConsumerRotatesAtIssue(d, 25) {
+		if d, err := time.ParseDuration(s); err == nil && certificate.OSMConsumerRotatesAtIssue(d, rotationTries) {
 			harm(field, "OSM's certificate manager renews a certificate valid for %v as soon as it issues it (it renews %v plus up to 4s of noise before expiry)", d, certificate.RenewBeforeCertExpires)
 		}
 	}
@@ -363,7 +376,8 @@ func (c *consumer) judge(req input) verdict {
 		case strings.Contains(line.Message, "Error parsing"):
 			ignored("spec.sidecar.configResyncInterval", "OSM's ticker logs \"%s: %s\" and keeps its interval", line.Message, line.Error)
 		case line.Message == "":
-			ignored("spec.sidecar.configResyncInterval", "OSM's ticker did not react within 2s")
+			v.Error = fmt.Sprintf("OSM's resync ticker did not answer the update within %v", tickerTimeout)
+			return v
 		}
 	}
 
@@ -384,8 +398,8 @@ func (c *consumer) judge(req input) verdict {
 }
 
 // resync feeds a MeshConfig update (interval "" to s) to a fresh ticker of OSM's and returns the
-// first line it logs. The ticker subscribes in its own goroutine, so the event is published again
-// until it answers.
+// first line it logs (empty if it never answers). The ticker subscribes in its own goroutine, so
+// the event is published again until it answers.
 func (c *consumer) resync(s string) logLine {
 	quit := make(chan struct{})
 	defer close(quit)
@@ -397,7 +411,7 @@ func (c *consumer) resync(s string) logLine {
 	newMC := &configv1alpha2.MeshConfig{}
 	newMC.Spec.Sidecar.ConfigResyncInterval = s
 	msg := events.PubSubMessage{Kind: announcements.MeshConfigUpdated, OldObj: old, NewObj: newMC}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(tickerTimeout)
 	for time.Now().Before(deadline) {
 		broker.GetKubeEventPubSub().Pub(msg, announcements.MeshConfigUpdated.String())
 		wait := time.Now().Add(50 * time.Millisecond)
@@ -426,7 +440,14 @@ func (c *consumer) iptables(script string) *iptablesResult {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	r.Stderr = strings.TrimSpace(errb.String())
+	// iptables-restore's message and the line it stopped at, on one line.
+	var msg []string
+	for _, l := range strings.Split(errb.String(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Try `iptables-restore -h'") {
+			msg = append(msg, l)
+		}
+	}
+	r.Stderr = strings.Join(msg, "; ")
 	if err != nil {
 		r.ExitCode = -1
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -455,10 +476,25 @@ func (c *consumer) checkRules(spec configv1alpha2.MeshConfigSpec, r *iptablesRes
 	for _, rule := range r.Rules {
 		have[rule] = true
 	}
+	// What this MeshConfig's lists added to the rules of a MeshConfig without lists.
+	base := map[string]bool{}
+	for _, rule := range c.iptables(injector.OSMConsumerBaselineScript(spec.Sidecar.LocalProxyMode)).Rules {
+		base[rule] = true
+	}
+	var added []string
+	for _, rule := range r.Rules {
+		if !base[rule] {
+			added = append(added, rule)
+		}
+	}
+	instead := "no rule of its own"
+	if len(added) > 0 {
+		instead = strings.Join(added, "; ")
+	}
 	var out []finding
 	want := func(field, rule, what string) {
 		if !have[rule] {
-			out = append(out, finding{field, fmt.Sprintf("iptables holds no rule %q for %s; it holds: %s", rule, what, strings.Join(r.Rules, " | "))})
+			out = append(out, finding{field, fmt.Sprintf("iptables holds no rule %q for %s; the lists gave it: %s", rule, what, instead)})
 		}
 	}
 	t := spec.Traffic
@@ -470,7 +506,12 @@ func (c *consumer) checkRules(spec configv1alpha2.MeshConfigSpec, r *iptablesRes
 				out = append(out, finding{f, fmt.Sprintf("iptables accepted %q, which names no IPv4 network", s)})
 				continue
 			}
-			want(f, fmt.Sprintf("-A OSM_PROXY_OUTBOUND -d %s -j %s", network, target), fmt.Sprintf("%q (the network %s)", s, network))
+			// iptables prints no -d for the whole address space.
+			match := "-d " + network + " "
+			if network == "0.0.0.0/0" {
+				match = ""
+			}
+			want(f, fmt.Sprintf("-A OSM_PROXY_OUTBOUND %s-j %s", match, target), fmt.Sprintf("%q (the network %s)", s, network))
 		}
 	}
 	cidr("spec.traffic.outboundIPRangeExclusionList", t.OutboundIPRangeExclusionList, "RETURN")
