@@ -75,8 +75,8 @@ fn rejects_each_acceptance_patch_with_a_cause_naming_the_field() {
             "spec.observability.tracing.port",
         ),
         (
-            r#"{"spec":{"observability":{"osmLogLevel":"loud"}}}"#,
-            "spec.observability.osmLogLevel",
+            r#"{"spec":{"traffic":{"networkInterfaceExclusionList":["eth$1"]}}}"#,
+            "spec.traffic.networkInterfaceExclusionList[0]",
         ),
         (
             r#"{"spec":{"traffic":{"inboundExternalAuthorization":{"enable":true}}}}"#,
@@ -91,8 +91,8 @@ fn rejects_each_acceptance_patch_with_a_cause_naming_the_field() {
             "spec.certificate.certKeyBitSize",
         ),
         (
-            r#"{"spec":{"sidecar":{"configResyncInterval":"-5m"}}}"#,
-            "spec.sidecar.configResyncInterval",
+            r#"{"spec":{"traffic":{"outboundPortExclusionList":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}}"#,
+            "spec.traffic.outboundPortExclusionList",
         ),
     ] {
         let out = run(

@@ -563,10 +563,10 @@ fn cases() -> Vec<Case> {
             "spec.certificate.certKeyBitSize in body must be of type integer: \"number\"",
         ),
         (
-            "1e3 connections as a float with exponent",
-            "spec.sidecar.maxDataPlaneConnections",
-            json!(-1e3),
-            "spec.sidecar.maxDataPlaneConnections",
+            "a 4e4 tracing port as a float with exponent",
+            "spec.observability.tracing.port",
+            json!(4e4),
+            "spec.observability.tracing.port",
         ),
         (
             "a boolean for an integer",

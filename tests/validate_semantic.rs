@@ -111,13 +111,26 @@ fn rejects_service_cert_validity_that_go_cannot_parse() {
     );
 }
 
+/// OSM's certificate manager renews a certificate 30s to 34s before it expires, so one valid for
+/// 34s or less is renewed as soon as it is issued (judged by tests/osm_consumer.rs).
 #[test]
-fn rejects_service_cert_validity_below_two_minutes() {
+fn rejects_service_cert_validity_osm_renews_at_once() {
     assert_denied(
-        &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "119s"}}})),
+        &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "34s"}}})),
         &[
-            r#"spec.certificate.serviceCertValidityDuration: Invalid value: "119s": must be greater than or equal to 2m0s"#,
+            r#"spec.certificate.serviceCertValidityDuration: Invalid value: "34s": must be greater than 34s: OSM renews a certificate 30s to 34s before it expires"#,
         ],
+    );
+    assert_denied(
+        &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "-1h"}}})),
+        &[
+            r#"spec.certificate.serviceCertValidityDuration: Invalid value: "-1h": must be greater than 34s: OSM renews a certificate 30s to 34s before it expires"#,
+        ],
+    );
+    // OSM issues and renews these as written.
+    assert_warns(
+        &check(json!({"spec": {"certificate": {"serviceCertValidityDuration": "35s"}}})),
+        "is under 1h",
     );
     assert_allowed(&check(
         json!({"spec": {"certificate": {"serviceCertValidityDuration": "1h30m"}}}),
@@ -133,16 +146,19 @@ fn warns_service_cert_validity_under_one_hour() {
 }
 
 #[test]
-fn rejects_ingress_gateway_validity_that_is_not_positive() {
+fn rejects_ingress_gateway_validity_osm_renews_at_once() {
     let gw = |d: &str| {
         json!({"spec": {"certificate": {"ingressGateway": {
             "subjectAltNames": ["gw.osm.cluster.local"], "validityDuration": d,
             "secret": {"name": "gw-cert", "namespace": "arc-osm-system"}}}}})
     };
     assert_allowed(&check(gw("24h")));
+    assert_allowed(&check(gw("35s")));
     assert_denied(
-        &check(gw("0s")),
-        &[r#"spec.certificate.ingressGateway.validityDuration: Invalid value: "0s": must be greater than 0s"#],
+        &check(gw("30s")),
+        &[
+            r#"spec.certificate.ingressGateway.validityDuration: Invalid value: "30s": must be greater than 34s: OSM renews a certificate 30s to 34s before it expires"#,
+        ],
     );
     assert_denied(
         &check(gw("1 h")),
@@ -168,17 +184,27 @@ fn rejects_negative_ext_authz_timeout_and_accepts_zero() {
     );
 }
 
+/// OSM's resync ticker logs and ignores what it cannot parse or what is below its floor:
+/// warnings, never denials (judged by tests/osm_consumer.rs).
 #[test]
-fn rejects_negative_resync_interval_and_warns_below_the_tick_floor() {
-    assert_denied(
-        &check(json!({"spec": {"sidecar": {"configResyncInterval": "-5m"}}})),
-        &[r#"spec.sidecar.configResyncInterval: Invalid value: "-5m": must be greater than or equal to 0s"#],
-    );
+fn warns_resync_intervals_osm_s_ticker_ignores() {
     assert_allowed(&check(json!({"spec": {"sidecar": {"configResyncInterval": "0"}}})));
     assert_allowed(&check(json!({"spec": {"sidecar": {"configResyncInterval": "90s"}}})));
+    // "" configures nothing.
+    let o = check(json!({"spec": {"sidecar": {"configResyncInterval": ""}}}));
+    assert_allowed(&o);
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
     assert_warns(
         &check(json!({"spec": {"sidecar": {"configResyncInterval": "10s"}}})),
         "minimum resync interval of 30s",
+    );
+    assert_warns(
+        &check(json!({"spec": {"sidecar": {"configResyncInterval": "-5m"}}})),
+        "spec.sidecar.configResyncInterval: -5m is below OSM's minimum resync interval of 30s; OSM will not resync",
+    );
+    assert_warns(
+        &check(json!({"spec": {"sidecar": {"configResyncInterval": "5x"}}})),
+        r#"spec.sidecar.configResyncInterval: time: unknown unit "x" in duration "5x": OSM's resync ticker logs the error and keeps its interval"#,
     );
     // Up to v0.10 the ticker needs at least a minute.
     let o = check_with(
@@ -211,16 +237,17 @@ fn accepts_osm_log_levels_case_insensitively() {
     }
 }
 
+/// `logger.SetLogLevel` refuses the value and OSM keeps its level: a warning.
 #[test]
-fn rejects_unknown_osm_log_levels() {
-    assert_denied(
-        &check(json!({"spec": {"observability": {"osmLogLevel": "loud"}}})),
-        &[
-            r#"spec.observability.osmLogLevel: Unsupported value: "loud": supported values: "debug", "info", "warn", "error", "fatal", "panic", "disabled", "trace""#,
-        ],
-    );
-    // Envoy-only levels are not OSM levels.
-    assert!(!check(json!({"spec": {"observability": {"osmLogLevel": "warning"}}})).allowed());
+fn warns_osm_log_levels_osm_ignores() {
+    for (level, quoted) in [("loud", r#""loud""#), ("warning", r#""warning""#), ("", r#""""#)] {
+        assert_warns(
+            &check(json!({"spec": {"observability": {"osmLogLevel": level}}})),
+            &format!(
+                r#"spec.observability.osmLogLevel: unsupported value {quoted}: OSM logs an error and keeps its log level (supported values: "debug", "info", "warn", "error", "fatal", "panic", "disabled", "trace")"#
+            ),
+        );
+    }
 }
 
 // ---- CIDRs
@@ -351,11 +378,34 @@ fn rejects_cert_key_bit_sizes_outside_2048_to_4096() {
     assert_allowed(&check(json!({"spec": {"certificate": {"certKeyBitSize": 4096}}})));
 }
 
+/// OSM enforces the limit only when it is positive (pkg/envoy/ads): a negative one means none.
 #[test]
-fn rejects_negative_max_data_plane_connections() {
-    assert_denied(
+fn warns_negative_max_data_plane_connections() {
+    assert_warns(
         &check(json!({"spec": {"sidecar": {"maxDataPlaneConnections": -1}}})),
-        &["spec.sidecar.maxDataPlaneConnections: Invalid value: -1: must be greater than or equal to 0"],
+        "spec.sidecar.maxDataPlaneConnections: a negative limit means no limit, as 0 does",
+    );
+}
+
+/// OSM writes each port list into one iptables multiport rule, which takes at most 15 ports;
+/// repeats are merged first.
+#[test]
+fn rejects_more_than_15_distinct_ports_in_a_list() {
+    let ports = |n: u16| json!((1..=n).collect::<Vec<_>>());
+    assert_allowed(&check(
+        json!({"spec": {"traffic": {"outboundPortExclusionList": ports(15)}}}),
+    ));
+    assert_denied(
+        &check(json!({"spec": {"traffic": {"inboundPortExclusionList": ports(16)}}})),
+        &[
+            "spec.traffic.inboundPortExclusionList: Too many: 16: must have at most 15 distinct ports: OSM writes them into one iptables multiport rule, which takes 15",
+        ],
+    );
+    let mut repeated: Vec<u16> = (1..=15).collect();
+    repeated.push(1);
+    assert_warns(
+        &check(json!({"spec": {"traffic": {"outboundPortExclusionList": repeated}}})),
+        "duplicate port 1",
     );
 }
 
@@ -396,16 +446,20 @@ fn warns_tls_1_0_as_minimum() {
 }
 
 #[test]
-fn rejects_empty_and_duplicate_cipher_suites() {
+fn rejects_empty_cipher_suites_and_warns_repeats() {
     let o = check(
         json!({"spec": {"sidecar": {"cipherSuites": ["ECDHE-RSA-AES128-GCM-SHA256", "", "ECDHE-RSA-AES128-GCM-SHA256"]}}}),
     );
     assert_denied(
         &o,
-        &[
-            r#"spec.sidecar.cipherSuites[1]: Invalid value: "": must be non-empty"#,
-            r#"spec.sidecar.cipherSuites[2]: Duplicate value: "ECDHE-RSA-AES128-GCM-SHA256""#,
-        ],
+        &[r#"spec.sidecar.cipherSuites[1]: Invalid value: "": must be non-empty"#],
+    );
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w == r#"spec.sidecar.cipherSuites[2]: duplicate name "ECDHE-RSA-AES128-GCM-SHA256""#),
+        "{:?}",
+        o.warnings
     );
 }
 
@@ -452,21 +506,31 @@ fn rejects_ext_authz_and_tracing_addresses_that_are_not_hosts() {
 
 // ---- names
 
+/// Judged by what the init container's shell and iptables do with the name (tests/osm_consumer.rs).
 #[test]
-fn rejects_bad_interface_names_and_duplicates() {
-    let o = check(
-        json!({"spec": {"traffic": {"networkInterfaceExclusionList": ["eth0", "averyveryverylongname", "eth 1", "eth0"]}}}),
-    );
+fn rejects_interface_names_that_change_osm_s_iptables_rules() {
+    let o = check(json!({"spec": {"traffic": {"networkInterfaceExclusionList": [
+        "eth0", "averyveryverylongname", "eth 1", "eth$1", "eth0", "eth0:1"]}}}));
     let m = messages(&o);
     assert_eq!(m.len(), 3, "{m:?}");
     assert!(
         m[0].starts_with(r#"spec.traffic.networkInterfaceExclusionList[1]: Invalid value: "averyveryverylongname": "#)
     );
-    assert!(m[1].starts_with(r#"spec.traffic.networkInterfaceExclusionList[2]: Invalid value: "eth 1": "#));
+    assert_eq!(
+        m[1],
+        r#"spec.traffic.networkInterfaceExclusionList[2]: Invalid value: "eth 1": must not contain whitespace: it splits OSM's iptables rule"#
+    );
     assert_eq!(
         m[2],
-        r#"spec.traffic.networkInterfaceExclusionList[3]: Duplicate value: "eth0""#
+        r#"spec.traffic.networkInterfaceExclusionList[3]: Invalid value: "eth$1": must not contain '"', '$', '`' or two backslashes: OSM's init container passes its iptables rules through /bin/sh and iptables-restore, which read them specially"#
     );
+    // A repeat and a name no interface can have are installed as written: warnings.
+    for w in [
+        r#"spec.traffic.networkInterfaceExclusionList[4]: duplicate interface "eth0""#,
+        "spec.traffic.networkInterfaceExclusionList[5]: no network interface can be named so (the kernel refuses '.', '..', '/' and ':'): the rule never matches",
+    ] {
+        assert!(o.warnings.iter().any(|x| x == w), "no {w:?} in {:?}", o.warnings);
+    }
 }
 
 #[test]
@@ -609,10 +673,10 @@ fn rejects_updates_that_change_a_value_to_a_bad_one() {
 fn rejects_new_bad_values_next_to_ratcheted_ones() {
     let o = update(
         json!({"spec": {"sidecar": {"logLevel": "loud"}}}),
-        json!({"spec": {"observability": {"osmLogLevel": "loud"}}}),
+        json!({"spec": {"certificate": {"certKeyBitSize": 12}}}),
     );
     assert_eq!(messages(&o).len(), 1, "{:?}", messages(&o));
-    assert_eq!(o.errors[0].field, "spec.observability.osmLogLevel");
+    assert_eq!(o.errors[0].field, "spec.certificate.certKeyBitSize");
     assert!(
         o.warnings.iter().any(|w| w.contains("spec.sidecar.logLevel")),
         "{:?}",

@@ -9,7 +9,8 @@ pub fn preset() -> Value {
 }
 
 /// The preset grown by `factor`: every list and the resource maps get `factor`× more entries, so the
-/// object's size grows roughly linearly with it.
+/// object's size grows roughly linearly with it; the port lists hold the 15 ports OSM can write
+/// into one iptables multiport rule at most.
 pub fn grown(factor: usize) -> Value {
     let mut o = preset();
     if factor <= 1 {
@@ -22,8 +23,9 @@ pub fn grown(factor: usize) -> Value {
         .collect();
     spec["traffic"]["outboundIPRangeInclusionList"] =
         (0..n).map(|i| json!(format!("172.16.{}.0/24", i % 256))).collect();
-    spec["traffic"]["outboundPortExclusionList"] = (0..n).map(|i| json!(1000 + i)).collect();
-    spec["traffic"]["inboundPortExclusionList"] = (0..n).map(|i| json!(20000 + i)).collect();
+    let ports = n.min(15);
+    spec["traffic"]["outboundPortExclusionList"] = (0..ports).map(|i| json!(1000 + i)).collect();
+    spec["traffic"]["inboundPortExclusionList"] = (0..ports).map(|i| json!(20000 + i)).collect();
     spec["traffic"]["networkInterfaceExclusionList"] = (0..n).map(|i| json!(format!("eth{i}"))).collect();
     let limits: serde_json::Map<String, Value> = (0..factor)
         .map(|i| (format!("example.com/dev{i}"), json!("2")))

@@ -1035,13 +1035,13 @@ mod tests {
     fn semantic_rules_report_on_the_setting() {
         let r = check(
             ExtensionVersion::V1_2_6,
-            &[("osm.osm.configResyncInterval", "5 minutes")],
+            &[("osm.osm.tracing.enable", "true"), ("osm.osm.tracing.port", "40000")],
         );
         assert_eq!(r.errors.len(), 1, "{:?}", messages(&r));
-        assert_eq!(r.errors[0].field, "osm.osm.configResyncInterval");
+        assert_eq!(r.errors[0].field, "osm.osm.tracing.port");
         let r = check(
             ExtensionVersion::V0_8_4,
-            &[("osm.OpenServiceMesh.serviceCertValidityDuration", "1m")],
+            &[("osm.OpenServiceMesh.serviceCertValidityDuration", "30s")],
         );
         assert_eq!(r.errors.len(), 1, "{:?}", messages(&r));
         assert_eq!(r.errors[0].field, "osm.OpenServiceMesh.serviceCertValidityDuration");

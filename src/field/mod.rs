@@ -155,6 +155,11 @@ impl FieldError {
         Self::new(field, ErrorType::Forbidden, BadValue::Omit, detail)
     }
 
+    /// `field.TooMany`: `actual` items where at most `max` are allowed (the detail says of what).
+    pub fn too_many(field: impl Into<String>, actual: impl Into<BadValue>, detail: impl Into<String>) -> Self {
+        Self::new(field, ErrorType::TooMany, actual.into(), detail)
+    }
+
     /// `field.Duplicate`.
     pub fn duplicate(field: impl Into<String>, value: impl Into<BadValue>) -> Self {
         Self::new(field, ErrorType::Duplicate, value.into(), "")

@@ -26,7 +26,7 @@ pub static DIFFERENCES: &[Difference] = &[
         verdict: false,
     },
     Difference {
-        rule: "warnings (host bits, duplicate ports, short certificates, resync below the tick floor, TLS 1.0/1.1, v1alpha1, multicluster mode, unknown fields, object name)",
+        rule: "warnings (values OSM ignores: OSM log levels it refuses, resync intervals it cannot parse or that are below the tick floor, a negative connection limit, multicluster mode; and host bits, duplicate ports, interface names and TLS or DNS names, interface names no interface can have, short certificates, TLS 1.0/1.1, v1alpha1, unknown fields, object name)",
         webhook: "returned as `Warning:`",
         policy: "none",
         verdict: false,
@@ -74,16 +74,10 @@ pub static DIFFERENCES: &[Difference] = &[
         verdict: true,
     },
     Difference {
-        rule: "very long lists",
-        webhook: "linear time (3 MiB objects in milliseconds)",
-        policy: "duplicate checks are quadratic (`distinct()` reaches new policies only in 1.35) and the apiserver's cost budget does not stop them: 0.3 s for 400-item lists, 9 s for 3 200, 33 s for 6 400, after which the request times out and is refused",
+        rule: "more than 15 ports in a port exclusion list",
+        webhook: "counts distinct ports (OSM merges repeats before it writes the multiport rule)",
+        policy: "counts items: a list of more than 15 items with repeats, but at most 15 distinct ports, is denied",
         verdict: true,
-    },
-    Difference {
-        rule: "repeated list items",
-        webhook: "`Duplicate value` at every repeat",
-        policy: "at the last copy of the first repeated item",
-        verdict: false,
     },
     Difference {
         rule: "OSM v0.8 `osm-config` ConfigMap",

@@ -8,12 +8,12 @@
 use super::cel::{self, lit, message, quoted, slot, value_slot};
 use crate::field::FieldError;
 use crate::schema::Kind;
-use crate::schema::meshconfig::OSM_LOG_LEVELS;
 use crate::validate::cidr::{INVALID_CIDR_MSG, IPV6_CIDR_MSG};
 use crate::validate::names;
 use crate::validate::resources::{ERR_FORMAT_WRONG, ERR_SUFFIX, IS_NEGATIVE_ERROR_MSG, IS_NOT_INTEGER_ERROR_MSG};
 use crate::validate::semantic::{
-    COMMON_NAME_MAX_BYTES, DurationRule, EXT_AUTHZ_REQUIRED, TLS_MAX_SUPPORTED, int_bounds_detail,
+    COMMON_NAME_MAX_BYTES, DurationRule, EXT_AUTHZ_REQUIRED, MULTIPORT_DETAIL, MULTIPORT_MAX_PORTS, TLS_MAX_SUPPORTED,
+    int_bounds_detail,
 };
 
 /// What the generator may use on the target Kubernetes version.
@@ -85,51 +85,50 @@ pub fn checks(kind: Kind, ctx: &mut Ctx) -> Vec<Check> {
     let (env, path) = (ctx.env, ctx.path);
     let v = &format!("variables.{}", ctx.var);
     if let Some(rule) = DurationRule::of(kind, env.release) {
-        return vec![duration(ctx, rule, v)];
+        return duration(ctx, rule, v).into_iter().collect();
     }
     if let Some((lo, hi)) = kind.int_bounds() {
         return int_bounds(lo, hi, path, v).into_iter().collect();
     }
     match kind {
-        Kind::OsmLogLevel => vec![osm_log_level(path, v)],
         Kind::CidrList => vec![cidr_list(ctx, v)],
         Kind::Resources => resources(ctx, v),
         Kind::Image => vec![image(path, v)],
         Kind::Host => vec![host(path, v)],
         Kind::UrlPath => vec![url_path(path, v)],
-        Kind::InterfaceList => vec![
-            items(ctx, v, &interface_name_ok("s"), &interface_name_detail),
-            unique(ctx, v),
-        ],
-        Kind::DnsNameList => vec![
-            items(ctx, v, &dns_name_ok("s"), &dns_name_detail),
-            unique(ctx, v),
-            common_name(path, v),
-        ],
-        Kind::TlsNameList => vec![
-            items(ctx, v, "s != ''", &|_| lit(&names::empty_error())),
-            unique(ctx, v),
-        ],
+        Kind::InterfaceList => vec![items(ctx, v, &interface_name_ok("s"), &interface_name_detail)],
+        Kind::PortList => vec![port_count(path, v)],
+        Kind::DnsNameList => vec![items(ctx, v, &dns_name_ok("s"), &dns_name_detail), common_name(path, v)],
+        Kind::TlsNameList => vec![items(ctx, v, "s != ''", &|_| lit(&names::empty_error()))],
         Kind::SecretName => name(path, v, true),
         Kind::NamespaceName => name(path, v, false),
         Kind::SidecarTls => sidecar_tls(path, v),
         Kind::ExtAuthz => ext_authz(path, v),
-        // Duplicate ports and multicluster mode only warn; the CRD bounds ports.
-        _ => Vec::new(),
+        // Only warnings in the webhook (OSM ignores these values), or the CRD's own checks.
+        Kind::OsmLogLevel | Kind::ResyncInterval | Kind::MaxConnections | Kind::Multicluster | Kind::Plain => {
+            Vec::new()
+        }
+        // Answered above (durations, integer bounds).
+        Kind::ServiceCertDuration
+        | Kind::GatewayCertDuration
+        | Kind::ExtAuthzTimeout
+        | Kind::TracingPort
+        | Kind::CertKeyBitSize => Vec::new(),
     }
 }
 
 // ---- durations and numbers
 
-fn duration(ctx: &mut Ctx, rule: DurationRule, v: &str) -> Check {
-    let (bound, inclusive, detail) = rule.lower_bound();
+/// `None` for a rule that only warns.
+fn duration(ctx: &mut Ctx, rule: DurationRule, v: &str) -> Option<Check> {
+    let (bound, inclusive, detail) = rule.lower_bound()?;
     let op = if inclusive { ">=" } else { ">" };
     let body = ctx.aux("unsigned", cel::unsigned(v));
     let elements = ctx.aux("elements", cel::duration_elements(&body));
     let parses = ctx.aux("parses", cel::is_go_duration(&body, &elements));
     let bad = ctx.aux("bad_elements", cel::first_bad_element(&elements));
     let path = ctx.path;
-    Check {
+    Some(Check {
         condition: format!("{parses} && duration({v}) {op} {}", cel::duration_literal(bound)),
         message: message(
             &FieldError::invalid(path, value_slot(0), slot(1)),
@@ -142,7 +141,7 @@ fn duration(ctx: &mut Ctx, rule: DurationRule, v: &str) -> Check {
                 ),
             ],
         ),
-    }
+    })
 }
 
 /// `Kind::int_bounds`, worded by `int_bounds_detail`; no check where the webhook has none.
@@ -161,14 +160,14 @@ fn int_bounds(lo: Option<i64>, hi: Option<i64>, path: &str, v: &str) -> Option<C
     })
 }
 
-fn osm_log_level(path: &str, v: &str) -> Check {
-    // OSM lower-cases before matching; the webhook compares ASCII case-insensitively, as CEL's
-    // lowerAscii does.
+/// At most 15 distinct ports (one iptables multiport rule). CEL counts items: with duplicates
+/// the policy may deny what the webhook allows (`differences.rs`).
+fn port_count(path: &str, l: &str) -> Check {
     Check {
-        condition: format!("{v}.lowerAscii() in {}", cel::list(OSM_LOG_LEVELS)),
+        condition: format!("size({l}) <= {MULTIPORT_MAX_PORTS}"),
         message: message(
-            &FieldError::not_supported(path, value_slot(0), OSM_LOG_LEVELS),
-            &[quoted(v)],
+            &FieldError::too_many(path, value_slot(0), MULTIPORT_DETAIL),
+            &[format!("string(size({l}))")],
         ),
     }
 }
@@ -200,23 +199,6 @@ fn items(ctx: &mut Ctx, l: &str, ok: &str, detail: &dyn Fn(&str) -> String) -> C
     }
 }
 
-/// No item repeats; the message names the last copy of the first repeated item.
-fn unique(ctx: &mut Ctx, l: &str) -> Check {
-    let bad = ctx.aux(
-        "repeated",
-        format!("{l}.filter(s, {l}.indexOf(s) != {l}.lastIndexOf(s))"),
-    );
-    let bad = format!("{bad}[0]");
-    let path = ctx.path;
-    Check {
-        condition: format!("{l}.all(s, {l}.indexOf(s) == {l}.lastIndexOf(s))"),
-        message: message(
-            &FieldError::duplicate(format!("{path}[{}]", slot(1)), value_slot(0)),
-            &[quoted(&bad), format!("string({l}.lastIndexOf({bad}))")],
-        ),
-    }
-}
-
 /// A strict IPv4 CIDR (`validate::cidr`): with the CIDR library where the target version offers
 /// it to new policies, else a regular expression of the same language.
 fn cidr_list(ctx: &mut Ctx, l: &str) -> Check {
@@ -244,29 +226,24 @@ fn ipv4() -> String {
 
 fn interface_name_ok(s: &str) -> String {
     format!(
-        "{s} != '' && size(bytes({s})) <= {max} && {s} != '.' && {s} != '..' && !{s}.matches({bad})",
+        "{s} != '' && size(bytes({s})) <= {max} && !{s}.matches({splits}) && !{s}.matches({shell}) && !{s}.matches('\\x00')",
         max = names::INTERFACE_NAME_MAX_LENGTH,
-        bad = lit(&format!(
-            "[{}{}\\x00]",
-            names::INTERFACE_KERNEL_BAD,
-            names::INTERFACE_QUOTES
-        )),
+        splits = lit(&format!("[{}]", names::INTERFACE_SPLITS)),
+        shell = lit(names::INTERFACE_SHELL_RE),
     )
 }
 
 /// The first detail `names::interface_name_errors` gives.
 fn interface_name_detail(s: &str) -> String {
     format!(
-        "{s} == '' ? {empty} : size(bytes({s})) > {max} ? {long} : {s} == '.' ? {dot} : {s} == '..' ? {dotdot} : {s}.matches({kernel}) ? {kernel_msg} : {s}.matches({quotes}) ? {quotes_msg} : {nul}",
+        "{s} == '' ? {empty} : size(bytes({s})) > {max} ? {long} : {s}.matches({splits}) ? {splits_msg} : {s}.matches({shell}) ? {shell_msg} : {nul}",
         empty = lit(&names::empty_error()),
         max = names::INTERFACE_NAME_MAX_LENGTH,
         long = lit(&names::interface_too_long_error()),
-        dot = lit(names::INTERFACE_DOT_MSG),
-        dotdot = lit(names::INTERFACE_DOTDOT_MSG),
-        kernel = lit(&format!("[{}]", names::INTERFACE_KERNEL_BAD)),
-        kernel_msg = lit(names::INTERFACE_KERNEL_BAD_MSG),
-        quotes = lit(&format!("[{}]", names::INTERFACE_QUOTES)),
-        quotes_msg = lit(names::INTERFACE_QUOTES_MSG),
+        splits = lit(&format!("[{}]", names::INTERFACE_SPLITS)),
+        splits_msg = lit(names::INTERFACE_SPLITS_MSG),
+        shell = lit(names::INTERFACE_SHELL_RE),
+        shell_msg = lit(names::INTERFACE_SHELL_MSG),
         nul = lit(names::INTERFACE_NUL_MSG),
     )
 }

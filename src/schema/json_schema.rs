@@ -73,12 +73,6 @@ fn node(n: &Node) -> Value {
     if let Some(d) = &n.default {
         m.insert("default".into(), d.clone());
     }
-    if n.kind == Kind::OsmLogLevel {
-        m.insert(
-            "pattern".into(),
-            "^([dD][eE][bB][uU][gG]|[iI][nN][fF][oO]|[wW][aA][rR][nN]|[eE][rR][rR][oO][rR]|[fF][aA][tT][aA][lL]|[pP][aA][nN][iI][cC]|[dD][iI][sS][aA][bB][lL][eE][dD]|[tT][rR][aA][cC][eE])$".into(),
-        );
-    }
     if n.kind != Kind::Plain {
         m.insert("x-meshconfig-kind".into(), format!("{:?}", n.kind).into());
     }

@@ -158,7 +158,7 @@ pub static FIELDS: &[FieldDef] = &[
         "sidecar.maxDataPlaneConnections",
         Integer,
         ALL,
-        Kind::NonNegative,
+        Kind::MaxConnections,
         "Max allowed data plane sidecar connections",
     )
     .defaults(&[(S0_9, Int(0))]),

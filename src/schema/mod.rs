@@ -245,19 +245,22 @@ impl JsonType {
 pub enum Kind {
     /// No rule beyond the CRD's.
     Plain,
-    /// `certificate.serviceCertValidityDuration`: Go duration ≥ 2m (warn < 1h).
+    /// `certificate.serviceCertValidityDuration`: Go duration longer than OSM's renewal lead (34s);
+    /// warn < 1h.
     ServiceCertDuration,
-    /// `certificate.ingressGateway.validityDuration`: Go duration > 0.
+    /// `certificate.ingressGateway.validityDuration`: Go duration longer than OSM's renewal lead.
     GatewayCertDuration,
     /// `inboundExternalAuthorization.timeout`: Go duration ≥ 0.
     ExtAuthzTimeout,
-    /// `sidecar.configResyncInterval`: 0 or a positive Go duration (warn below the tick floor).
+    /// `sidecar.configResyncInterval`: OSM's ticker ignores what it cannot parse or what is below
+    /// its floor (warnings only).
     ResyncInterval,
-    /// `observability.osmLogLevel`: zerolog level, case-insensitive.
+    /// `observability.osmLogLevel`: zerolog level, case-insensitive; OSM ignores others (a warning).
     OsmLogLevel,
     /// A list of strict IPv4 CIDRs.
     CidrList,
-    /// A list of ports (CRD bounds them); duplicates warn.
+    /// A list of ports (CRD bounds them): at most 15 distinct (one iptables multiport rule);
+    /// duplicates warn.
     PortList,
     /// `sidecar.resources`: resource names → quantities, requests ≤ limits.
     Resources,
@@ -271,9 +274,9 @@ pub enum Kind {
     TracingPort,
     /// `certificate.certKeyBitSize`: 2048..4096.
     CertKeyBitSize,
-    /// `sidecar.maxDataPlaneConnections`: ≥ 0.
-    NonNegative,
-    /// Linux network interface names.
+    /// `sidecar.maxDataPlaneConnections`: a negative limit means none (a warning).
+    MaxConnections,
+    /// Linux network interface names, as the init container's shell and iptables read them.
     InterfaceList,
     /// Subject alternative names: DNS names.
     DnsNameList,
@@ -299,7 +302,6 @@ impl Kind {
             // OSM decodes the tracing port as int16.
             Self::TracingPort => Some((Some(0), Some(i64::from(i16::MAX)))),
             Self::CertKeyBitSize => Some((Some(2048), Some(4096))),
-            Self::NonNegative => Some((Some(0), None)),
             _ => None,
         }
     }

@@ -170,7 +170,9 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
                 f.push(FieldError::not_supported(path, s, ENVOY_LOG_LEVELS), unchanged);
             }
         }
-        ValueKind::ServiceCertDuration => semantic::duration(f, DurationRule::ServiceCert, path, s, unchanged),
+        ValueKind::ServiceCertDuration => {
+            semantic::duration(f, DurationRule::Certificate { vault_hours: true }, path, s, unchanged)
+        }
         // OSM v0.8 stops its resync ticker below one minute, as every release up to v0.10.
         ValueKind::ResyncInterval => semantic::duration(
             f,

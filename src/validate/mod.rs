@@ -13,6 +13,7 @@ pub mod resources;
 
 mod crd;
 mod defaults;
+pub mod past_osm;
 pub(crate) mod semantic;
 pub(crate) mod suggest;
 

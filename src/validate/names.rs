@@ -179,30 +179,33 @@ pub fn host_errors(v: &str) -> Vec<String> {
     dns1123_subdomain_errors(v)
 }
 
-/// Bytes the kernel rejects in interface names (its `isspace()` is ASCII-only), as the body of a
-/// regular-expression character class (for the admission policy).
-pub const INTERFACE_KERNEL_BAD: &str = "/: \\t\\n\\x0b\\x0c\\r";
-/// Quotes and backslash, as the body of a character class.
-pub const INTERFACE_QUOTES: &str = "\"'\\\\";
-pub const INTERFACE_DOT_MSG: &str = "must not be '.'";
-pub const INTERFACE_DOTDOT_MSG: &str = "must not be '..'";
-pub const INTERFACE_KERNEL_BAD_MSG: &str = "must not contain whitespace, '/' or ':'";
-pub const INTERFACE_QUOTES_MSG: &str = "must not contain quotes or backslashes";
+/// ASCII whitespace (the kernel's `isspace()`), as the body of a regular-expression character
+/// class (for the admission policy): it splits OSM's iptables rule into other arguments.
+pub const INTERFACE_SPLITS: &str = " \\t\\n\\x0b\\x0c\\r";
+/// What `/bin/sh` (the init container runs its rules through an unquoted here-document) or
+/// `iptables-restore`'s tokenizer reads specially: `"`, `$`, `` ` `` and a backslash before a
+/// backslash (the others are denied already). A regular expression, for the admission policy.
+pub const INTERFACE_SHELL_RE: &str = "[\"$`]|\\\\\\\\";
+/// Bytes the kernel refuses in an interface name that iptables takes as they are: a rule with
+/// them never matches (a warning, not a denial), as the body of a character class.
+pub const INTERFACE_KERNEL_ONLY: &str = "/:";
+pub const INTERFACE_SPLITS_MSG: &str = "must not contain whitespace: it splits OSM's iptables rule";
+pub const INTERFACE_SHELL_MSG: &str = "must not contain '\"', '$', '`' or two backslashes: OSM's init container passes \
+its iptables rules through /bin/sh and iptables-restore, which read them specially";
 pub const INTERFACE_NUL_MSG: &str = "must not contain NUL bytes";
+/// The warning for a name iptables installs but no interface can have.
+pub const INTERFACE_NEVER_MATCHES: &str =
+    "no network interface can be named so (the kernel refuses '.', '..', '/' and ':'): the rule never matches";
 
 pub fn interface_too_long_error() -> String {
     format!("must be no more than {INTERFACE_NAME_MAX_LENGTH} bytes")
 }
 
-/// A Linux network interface name as used in iptables `-i`/`-o`.
-///
-/// Rules are the kernel's `dev_valid_name()` (1 to IFNAMSIZ-1 = 15 bytes, not
-/// "." or "..", no '/', ':' or ASCII whitespace) plus a trailing '+', which
-/// iptables treats as a prefix wildcard (`eth+`) and which is itself a legal
-/// kernel character, so it needs no special case. Quotes and backslashes are
-/// also rejected: OSM writes the name unquoted into an `iptables-restore`
-/// script, whose tokenizer gives them meaning. Kubernetes has no such
-/// validator; messages follow apimachinery's style.
+/// A network interface name OSM writes into the init container's iptables rules (`-i`/`-o`),
+/// judged by what those rules do (`tests/osm_consumer.rs` runs them): 1 to IFNAMSIZ-1 = 15
+/// bytes, no ASCII whitespace (it splits the rule), and nothing `/bin/sh` or `iptables-restore`
+/// reads specially. A trailing '+' is iptables' prefix wildcard (`eth+`) and needs no case.
+/// Kubernetes has no such validator; messages follow apimachinery's style.
 pub fn interface_name_errors(v: &str) -> Vec<String> {
     let mut errs = Vec::new();
     if v.is_empty() {
@@ -212,23 +215,23 @@ pub fn interface_name_errors(v: &str) -> Vec<String> {
     if v.len() > INTERFACE_NAME_MAX_LENGTH {
         errs.push(interface_too_long_error());
     }
-    match v {
-        "." => errs.push(INTERFACE_DOT_MSG.to_string()),
-        ".." => errs.push(INTERFACE_DOTDOT_MSG.to_string()),
-        _ => {}
+    if v.bytes()
+        .any(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+    {
+        errs.push(INTERFACE_SPLITS_MSG.to_string());
     }
-    // The kernel's isspace() is ASCII-only: space, \t, \n, \v, \f, \r.
-    let kernel_bad = |c: u8| matches!(c, b'/' | b':' | b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    if v.bytes().any(kernel_bad) {
-        errs.push(INTERFACE_KERNEL_BAD_MSG.to_string());
-    }
-    if v.bytes().any(|c| matches!(c, b'"' | b'\'' | b'\\')) {
-        errs.push(INTERFACE_QUOTES_MSG.to_string());
+    if v.bytes().any(|c| matches!(c, b'"' | b'$' | b'`')) || v.contains("\\\\") {
+        errs.push(INTERFACE_SHELL_MSG.to_string());
     }
     if v.bytes().any(|c| c == 0) {
         errs.push(INTERFACE_NUL_MSG.to_string());
     }
     errs
+}
+
+/// Whether iptables installs a rule for the name that can never match (a warning).
+pub fn interface_never_matches(v: &str) -> bool {
+    matches!(v, "." | "..") || v.bytes().any(|c| matches!(c, b'/' | b':'))
 }
 
 // ---------------------------------------------------------------------------
@@ -393,21 +396,45 @@ mod tests {
 
     #[test]
     fn interface_character_classes_match_the_byte_rules() {
-        let kernel = regex::Regex::new(&format!("[{INTERFACE_KERNEL_BAD}]")).expect("compiles");
-        let quotes = regex::Regex::new(&format!("[{INTERFACE_QUOTES}]")).expect("compiles");
+        let splits = regex::Regex::new(&format!("[{INTERFACE_SPLITS}]")).expect("compiles");
+        let shell = regex::Regex::new(INTERFACE_SHELL_RE).expect("compiles");
+        let kernel = regex::Regex::new(&format!("[{INTERFACE_KERNEL_ONLY}]")).expect("compiles");
         for b in 0u8..0x80 {
-            let s = char::from(b).to_string();
-            let e = interface_name_errors(&format!("a{s}"));
-            assert_eq!(
-                kernel.is_match(&s),
-                e.iter().any(|m| m == INTERFACE_KERNEL_BAD_MSG),
-                "{b:#x}"
-            );
-            assert_eq!(
-                quotes.is_match(&s),
-                e.iter().any(|m| m == INTERFACE_QUOTES_MSG),
-                "{b:#x}"
-            );
+            for s in [char::from(b).to_string(), format!("{0}{0}", char::from(b))] {
+                let name = format!("a{s}");
+                let e = interface_name_errors(&name);
+                assert_eq!(
+                    splits.is_match(&s),
+                    e.iter().any(|m| m == INTERFACE_SPLITS_MSG),
+                    "{b:#x}"
+                );
+                assert_eq!(shell.is_match(&s), e.iter().any(|m| m == INTERFACE_SHELL_MSG), "{s:?}");
+                assert_eq!(kernel.is_match(&s), interface_never_matches(&name), "{b:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn interface_names_as_osm_s_init_container_reads_them() {
+        for ok in [
+            "eth0",
+            "eth+",
+            "veth1234567890a",
+            "a\\b",
+            "'eth0'",
+            "!eth0",
+            "é",
+            "eth0.100",
+        ] {
+            assert_eq!(interface_name_errors(ok), Vec::<String>::new(), "{ok:?}");
+            assert!(!interface_never_matches(ok), "{ok:?}");
+        }
+        for bad in ["eth$x", "a`b", "\"eth0\"", "a\\\\b", "eth 0", "veth1234567890ab", ""] {
+            assert!(!interface_name_errors(bad).is_empty(), "{bad:?}");
+        }
+        for never in [".", "..", "a/b", "eth0:1"] {
+            assert_eq!(interface_name_errors(never), Vec::<String>::new(), "{never:?}");
+            assert!(interface_never_matches(never), "{never:?}");
         }
     }
 
@@ -797,29 +824,28 @@ mod tests {
         );
         // Bytes, not characters: 8 two-byte characters are 16 bytes.
         assert_eq!(interface_name_errors("éééééééé"), vec!["must be no more than 15 bytes"]);
-        assert_eq!(interface_name_errors("."), vec!["must not be '.'"]);
-        assert_eq!(interface_name_errors(".."), vec!["must not be '..'"]);
-        for v in ["eth 0", "eth0\n", "\teth0", "a/b", "eth0:1", "a\u{b}", "a\u{c}", "a\r"] {
-            assert_eq!(
-                interface_name_errors(v),
-                vec!["must not contain whitespace, '/' or ':'"],
-                "{v:?}"
-            );
+        // The kernel refuses these names but iptables installs the rule: a warning, not an error.
+        for v in [".", "..", "a/b", "eth0:1"] {
+            assert!(interface_name_errors(v).is_empty(), "{v:?}");
+            assert!(interface_never_matches(v), "{v:?}");
         }
-        for v in ["a\"b", "a'b", "a\\b"] {
-            assert_eq!(
-                interface_name_errors(v),
-                vec!["must not contain quotes or backslashes"],
-                "{v:?}"
-            );
+        for v in ["eth 0", "eth0\n", "\teth0", "a\u{b}", "a\u{c}", "a\r"] {
+            assert_eq!(interface_name_errors(v), vec![INTERFACE_SPLITS_MSG], "{v:?}");
+        }
+        for v in ["a\"b", "a$b", "a`b", "a\\\\b"] {
+            assert_eq!(interface_name_errors(v), vec![INTERFACE_SHELL_MSG], "{v:?}");
+        }
+        // iptables-restore and the here-document keep these as written.
+        for v in ["a'b", "a\\b"] {
+            assert!(interface_name_errors(v).is_empty(), "{v:?}");
         }
         assert_eq!(interface_name_errors("a\0"), vec!["must not contain NUL bytes"]);
         assert_eq!(
             interface_name_errors("a b/c:d\"e f g h i"),
             vec![
                 "must be no more than 15 bytes",
-                "must not contain whitespace, '/' or ':'",
-                "must not contain quotes or backslashes",
+                INTERFACE_SPLITS_MSG,
+                INTERFACE_SHELL_MSG
             ]
         );
     }

@@ -8,7 +8,6 @@ use crate::field::{BadValue, FieldError, go_quote};
 use crate::schema::meshconfig::{OSM_LOG_LEVELS, TLS_VERSIONS};
 use crate::schema::{Kind, Node, Release};
 
-const TWO_MINUTES_NS: i64 = 120_000_000_000;
 const ONE_HOUR_NS: i64 = 3_600_000_000_000;
 
 /// Rules on a single value (leaf or object).
@@ -23,8 +22,9 @@ pub(super) fn value(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&
                 duration(&mut w.findings, rule, path, s, unchanged);
             }
         }
+        // OSM logs an unknown level and keeps its own: a warning (judged by tests/osm_consumer.rs).
         (Kind::OsmLogLevel, Value::String(s)) if !OSM_LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s)) => {
-            w.push(FieldError::not_supported(path, s.as_str(), OSM_LOG_LEVELS), unchanged);
+            w.warn(osm_log_level_warning(path, s));
         }
         (Kind::Image, Value::String(s)) => {
             for d in image::image_errors(s) {
@@ -39,7 +39,11 @@ pub(super) fn value(w: &mut Walk, path: &str, n: &Node, v: &Value, old: Option<&
         (Kind::UrlPath, Value::String(s)) if !s.is_empty() && !s.starts_with('/') => {
             w.push(FieldError::invalid(path, s.as_str(), URL_PATH_DETAIL), unchanged);
         }
-        (Kind::TracingPort | Kind::CertKeyBitSize | Kind::NonNegative, Value::Number(_)) => {
+        // OSM enforces a limit only when it is positive: a negative one means none, as 0 does.
+        (Kind::MaxConnections, Value::Number(_)) if int(v).is_some_and(|x| x < 0) => {
+            w.warn(format!("{path}: a negative limit means no limit, as 0 does"));
+        }
+        (Kind::TracingPort | Kind::CertKeyBitSize, Value::Number(_)) => {
             if let (Some(x), Some((lo, hi))) = (int(v), n.kind.int_bounds())
                 && (lo.is_some_and(|lo| x < lo) || hi.is_some_and(|hi| x > hi))
                 && let Some(d) = int_bounds_detail(lo, hi)
@@ -117,18 +121,39 @@ pub(super) fn list(w: &mut Walk, path: &str, kind: Kind, items: &[Value], clean:
                     w.warn(format!("{}: duplicate port {p}", item_path(i)));
                 }
             }
+            // OSM merges duplicates and writes one multiport rule, which iptables-restore refuses
+            // beyond 15 ports: the init container of every new pod fails.
+            if seen.len() > MULTIPORT_MAX_PORTS {
+                w.push(
+                    FieldError::too_many(path, seen.len() as i64, MULTIPORT_DETAIL),
+                    unchanged,
+                );
+            }
         }
         Kind::InterfaceList => {
-            unique_strings(w, path, strings(), unchanged, names::interface_name_errors);
+            for (i, s) in strings() {
+                if names::interface_never_matches(s) {
+                    w.warn(format!("{}: {}", item_path(i), names::INTERFACE_NEVER_MATCHES));
+                }
+            }
+            // OSM writes a repeated name's rules twice; iptables keeps both.
+            each_string(w, path, strings(), unchanged, names::interface_name_errors, "interface");
         }
         Kind::DnsNameList => {
-            unique_strings(w, path, strings(), unchanged, |s| {
-                if s.starts_with("*.") {
-                    names::wildcard_dns1123_subdomain_errors(s)
-                } else {
-                    names::dns1123_subdomain_errors(s)
-                }
-            });
+            each_string(
+                w,
+                path,
+                strings(),
+                unchanged,
+                |s| {
+                    if s.starts_with("*.") {
+                        names::wildcard_dns1123_subdomain_errors(s)
+                    } else {
+                        names::dns1123_subdomain_errors(s)
+                    }
+                },
+                "name",
+            );
             // Only the first name is used, as the certificate's common name (at most 64 bytes).
             if let Some(first) = items.first().and_then(Value::as_str)
                 && first.len() > COMMON_NAME_MAX_BYTES
@@ -140,25 +165,34 @@ pub(super) fn list(w: &mut Walk, path: &str, kind: Kind, items: &[Value], clean:
             }
         }
         Kind::TlsNameList => {
-            unique_strings(w, path, strings(), unchanged, |s| {
-                if s.is_empty() {
-                    vec![names::empty_error()]
-                } else {
-                    Vec::new()
-                }
-            });
+            each_string(
+                w,
+                path,
+                strings(),
+                unchanged,
+                |s| {
+                    if s.is_empty() {
+                        vec![names::empty_error()]
+                    } else {
+                        Vec::new()
+                    }
+                },
+                "name",
+            );
         }
         _ => {}
     }
 }
 
-/// Per-item format errors, then `Duplicate value` for repeated items.
-fn unique_strings<'v>(
+/// Per-item format errors; a repeated item only warns (OSM writes it again, and nothing it feeds
+/// refuses a repeat).
+fn each_string<'v>(
     w: &mut Walk,
     path: &str,
     items: impl Iterator<Item = (usize, &'v str)>,
     unchanged: bool,
     errors: impl Fn(&str) -> Vec<String>,
+    what: &str,
 ) {
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (i, s) in items {
@@ -167,41 +201,48 @@ fn unique_strings<'v>(
             w.push(FieldError::invalid(p.clone(), s, d), unchanged);
         }
         if !seen.insert(s) {
-            w.push(FieldError::duplicate(p, s), unchanged);
+            w.warn(format!("{p}: duplicate {what} {}", go_quote(s)));
         }
     }
 }
 
-/// The bounds of a Go duration, shared by the MeshConfig fields and their v0.8 ConfigMap twins.
+/// The bounds of a Go duration, shared by the MeshConfig fields and their v0.8 ConfigMap twins,
+/// as OSM's own code judges them (`tests/osm_consumer.rs`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum DurationRule {
-    /// Service certificates: OSM renews 30s before expiry, so at least 2m; under 1h warns
-    /// (OSM's Vault provider requests whole hours).
-    ServiceCert,
-    /// Strictly positive (ingress gateway certificate validity).
-    Positive,
-    /// Zero or more (ext-authz timeout).
+    /// The validity of certificates OSM issues (service and ingress gateway): longer than the
+    /// manager's renewal lead, or it renews each certificate as soon as it issues it. Service
+    /// certificates under 1h warn (`vault_hours`: OSM's Vault provider requests whole hours).
+    Certificate { vault_hours: bool },
+    /// Zero or more (ext-authz timeout: Envoy refuses a negative one).
     NonNegative,
-    /// 0 disables; below OSM's tick floor the ticker does not run (a warning).
+    /// The resync ticker logs and ignores what it cannot parse or what is below its floor (0
+    /// stops it, "" configures nothing): warnings only.
     Resync { floor_ns: i64 },
 }
 
+/// OSM renews a certificate 30s plus up to 4s of random noise before it expires
+/// (`certificate.RenewBeforeCertExpires`, `noiseSeconds` in pkg/certificate).
+pub(crate) const CERT_RENEW_LEAD_NS: i64 = 34_000_000_000;
+pub(crate) const CERT_RENEW_DETAIL: &str =
+    "must be greater than 34s: OSM renews a certificate 30s to 34s before it expires";
+
 impl DurationRule {
-    /// The lower bound in nanoseconds, whether it is inclusive, and the detail when it is not met.
-    /// The admission policy generator reads the same bound.
-    pub(crate) fn lower_bound(self) -> (i64, bool, &'static str) {
+    /// The lower bound in nanoseconds, whether it is inclusive, and the detail when it is not met;
+    /// `None` for a rule that only warns. The admission policy generator reads the same bound.
+    pub(crate) fn lower_bound(self) -> Option<(i64, bool, &'static str)> {
         match self {
-            Self::ServiceCert => (TWO_MINUTES_NS, true, "must be greater than or equal to 2m0s"),
-            Self::Positive => (0, false, "must be greater than 0s"),
-            Self::NonNegative | Self::Resync { .. } => (0, true, "must be greater than or equal to 0s"),
+            Self::Certificate { .. } => Some((CERT_RENEW_LEAD_NS, false, CERT_RENEW_DETAIL)),
+            Self::NonNegative => Some((0, true, "must be greater than or equal to 0s")),
+            Self::Resync { .. } => None,
         }
     }
 
     /// The rule of a duration kind, or `None` for other kinds.
     pub(crate) fn of(kind: Kind, release: Release) -> Option<Self> {
         match kind {
-            Kind::ServiceCertDuration => Some(Self::ServiceCert),
-            Kind::GatewayCertDuration => Some(Self::Positive),
+            Kind::ServiceCertDuration => Some(Self::Certificate { vault_hours: true }),
+            Kind::GatewayCertDuration => Some(Self::Certificate { vault_hours: false }),
             Kind::ExtAuthzTimeout => Some(Self::NonNegative),
             Kind::ResyncInterval => Some(Self::Resync {
                 floor_ns: release.resync_floor_ns(),
@@ -209,6 +250,21 @@ impl DurationRule {
             _ => None,
         }
     }
+}
+
+/// iptables' multiport match takes at most 15 ports (`XT_MULTI_PORTS`).
+pub(crate) const MULTIPORT_MAX_PORTS: usize = 15;
+pub(crate) const MULTIPORT_DETAIL: &str =
+    "must have at most 15 distinct ports: OSM writes them into one iptables multiport rule, which takes 15";
+
+/// The warning for an OSM log level `logger.SetLogLevel` refuses.
+pub(crate) fn osm_log_level_warning(path: &str, s: &str) -> String {
+    let supported: Vec<String> = OSM_LOG_LEVELS.iter().map(|l| go_quote(l)).collect();
+    format!(
+        "{path}: unsupported value {}: OSM logs an error and keeps its log level (supported values: {})",
+        go_quote(s),
+        supported.join(", ")
+    )
 }
 
 /// Keys an enabled ext-authz filter needs (non-empty).
@@ -222,19 +278,26 @@ pub(crate) const COMMON_NAME_MAX_BYTES: usize = 64;
 
 /// Parses `s` as Go's `time.ParseDuration` and applies `rule`.
 pub(crate) fn duration(f: &mut Findings, rule: DurationRule, path: &str, s: &str, unchanged: bool) {
-    let ns = match duration::parse(s) {
-        Ok(ns) => ns,
-        Err(e) => return f.push(FieldError::invalid(path, s, e), unchanged),
+    let ns = match (duration::parse(s), rule) {
+        (Ok(ns), _) => ns,
+        (Err(_), DurationRule::Resync { .. }) if s.is_empty() => return,
+        (Err(e), DurationRule::Resync { .. }) => {
+            return f.warn(format!(
+                "{path}: {e}: OSM's resync ticker logs the error and keeps its interval"
+            ));
+        }
+        (Err(e), _) => return f.push(FieldError::invalid(path, s, e), unchanged),
     };
-    let (bound, inclusive, detail) = rule.lower_bound();
-    if ns < bound || (!inclusive && ns == bound) {
+    if let Some((bound, inclusive, detail)) = rule.lower_bound()
+        && (ns < bound || (!inclusive && ns == bound))
+    {
         return f.push(FieldError::invalid(path, s, detail), unchanged);
     }
     match rule {
-        DurationRule::ServiceCert if ns < ONE_HOUR_NS => f.warn(format!(
+        DurationRule::Certificate { vault_hours: true } if ns < ONE_HOUR_NS => f.warn(format!(
             "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
         )),
-        DurationRule::Resync { floor_ns } if ns > 0 && ns < floor_ns => f.warn(format!(
+        DurationRule::Resync { floor_ns } if ns != 0 && ns < floor_ns => f.warn(format!(
             "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
             duration::format(floor_ns)
         )),

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod control_plane;
+pub mod osm_consumer;
 pub mod tools;
 
 use std::io::{BufRead as _, BufReader};
