@@ -921,3 +921,131 @@ fn records_the_reviews_the_apiserver_sends() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// OSM's own code watching and writing on the real apiserver (tools/osm-consumer)
+
+/// OSM's informer sees what the webhook allows and never what it denies.
+#[test]
+fn osm_sees_allowed_changes_and_never_denied_ones() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = mesh("osm-watch");
+    let mut osm = support::osm_consumer::Watch::start("v1.2.4", &V1_2.kubeconfig, &m.ns);
+    let first = osm.view_where(Duration::from_secs(60), "the preset", |v| {
+        v["spec"]["certificate"]["serviceCertValidityDuration"] == "24h"
+    });
+    let run = m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let after_denial = osm.during(Duration::from_secs(2));
+    assert!(
+        after_denial.iter().all(|v| v["event"] != "view"),
+        "OSM's view changed after a denied patch: {after_denial:#?}"
+    );
+    m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"48h"}}}"#, &[])
+        .success("an allowed patch");
+    let v = osm.view_where(Duration::from_secs(30), "the allowed change", |v| {
+        v["resourceVersion"] != first["resourceVersion"]
+    });
+    assert_eq!(v["spec"]["certificate"]["serviceCertValidityDuration"], "48h", "{v:#}");
+    assert_eq!(v["effective"]["serviceCertValidityPeriod"], "48h0m0s", "{v:#}");
+}
+
+/// Without the webhook, the harmful values reach OSM: a duration it cannot parse is replaced by
+/// its default, and a port it cannot decode leaves it on an older MeshConfig than the cluster's.
+#[test]
+fn osm_falls_back_on_harmful_values_when_the_webhook_is_off() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = Mesh::new(&V1_2, "osm-unguarded", MeshOptions::default());
+    let mut osm = support::osm_consumer::Watch::start("v1.2.4", &V1_2.kubeconfig, &m.ns);
+    osm.view_where(Duration::from_secs(60), "the preset", |v| {
+        v["spec"]["certificate"].is_object()
+    });
+    m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#, &[])
+        .success("the CRD admits 24x");
+    let v = osm.view_where(Duration::from_secs(30), "24x", |v| {
+        v["spec"]["certificate"]["serviceCertValidityDuration"] == "24x"
+    });
+    assert_eq!(
+        v["effective"]["serviceCertValidityPeriod"], "24h0m0s",
+        "OSM's fallback: {v:#}"
+    );
+    let logged = v["logs"].as_array().into_iter().flatten().any(|l| {
+        l["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Error parsing service certificate validity duration 24x"))
+    });
+    assert!(logged, "OSM logged no parse error: {v:#}");
+
+    let before = v["resourceVersion"].clone();
+    m.patch(
+        r#"{"spec":{"observability":{"tracing":{"enable":true,"port":40000}}}}"#,
+        &[],
+    )
+    .success("the CRD admits port 40000");
+    let stored = m.get()["metadata"]["resourceVersion"].clone();
+    assert_ne!(stored, before);
+    let lines = osm.during(Duration::from_secs(5));
+    assert!(
+        lines.iter().all(|v| v["event"] != "view"),
+        "OSM's view moved on although it cannot decode the object: {lines:#?}"
+    );
+    let refused = lines.iter().flat_map(|v| v["logs"].as_array().into_iter().flatten()).any(|l| {
+        l.to_string()
+            .contains("cannot unmarshal number 40000 into Go struct field TracingSpec.spec.observability.tracing.port of type int16")
+    });
+    assert!(refused, "OSM's informer logged no decode error: {lines:#?}");
+}
+
+/// osm-bootstrap's own writes (the CREATE from the preset ConfigMap, then the UPDATE that adds
+/// kubectl's last-applied annotation) pass the webhook for every Arc extension of the v1.2 line:
+/// osm-bootstrap exits fatally when they are denied.
+#[test]
+fn accepts_osm_bootstraps_own_writes_for_every_arc_preset_of_the_v1_2_line() {
+    let _logs = LogsOnFailure(&V1_2);
+    for version in ["1.2.3", "1.2.6"] {
+        let m = Mesh::new(
+            &V1_2,
+            &format!("bootstrap-{}", version.replace('.', "-")),
+            MeshOptions::default(),
+        );
+        let mut m = m;
+        m.serve_and_register();
+        V1_2.kubectl(&["-n", &m.ns, "delete", "meshconfig", "osm-mesh-config"])
+            .success("start without a MeshConfig, as a new install");
+        let preset = std::fs::read_to_string(support::fixture(&format!(
+            "arc/presets/preset-mesh-config-{version}.yaml"
+        )))
+        .expect("the Arc preset")
+        .replace("namespace: arc-osm-system", &format!("namespace: {}", m.ns));
+        V1_2.kubectl_stdin(&["apply", "-f", "-"], Some(&preset))
+            .success("the preset ConfigMap");
+        let reviews = m.reviews();
+        support::osm_consumer::ensure_mesh_config("v1.2.4", &V1_2.kubeconfig, &m.ns)
+            .unwrap_or_else(|out| panic!("osm-bootstrap's CREATE failed for Arc {version}:\n{out}"));
+        let created = m.get();
+        assert!(
+            created["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].is_string(),
+            "{created:#}"
+        );
+        // The upgrade path: a MeshConfig without the annotation gets it in an UPDATE.
+        V1_2.kubectl(&[
+            "-n",
+            &m.ns,
+            "annotate",
+            "meshconfig",
+            "osm-mesh-config",
+            "kubectl.kubernetes.io/last-applied-configuration-",
+        ])
+        .success("remove the annotation");
+        support::osm_consumer::ensure_mesh_config("v1.2.4", &V1_2.kubeconfig, &m.ns)
+            .unwrap_or_else(|out| panic!("osm-bootstrap's UPDATE failed for Arc {version}:\n{out}"));
+        assert!(m.get()["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].is_string());
+        // The CREATE and the UPDATE went through the webhook (the annotate too).
+        assert!(
+            m.reviews() >= reviews + 3,
+            "{} reviews before, {} after",
+            reviews,
+            m.reviews()
+        );
+    }
+}
