@@ -1,5 +1,12 @@
 // osm-consumer for OSM v0.8.4 (the osm-config ConfigMap): OSM's own code run on a ConfigMap, to
 // judge the webhook's rules. See ../README.md and ../../../.ci/osm-consumer.
+//
+// Two choices of this module's, not OSM's: vbom.ml/util (required by the kubectl that OSM's
+// cert-manager requires, for the module graph only) is no longer served by the Go module proxy,
+// so it is replaced by its GitHub home as other Kubernetes projects do; and
+// github.com/modern-go/reflect2 v1.0.2 / json-iterator v1.1.12 (as in the v1.2.4 module) are
+// selected over the v1.0.1 / v1.1.1x OSM's Kubernetes libraries ask for: reflect2 v1.0.1 reads
+// the runtime's map iterator as Go 1.17 laid it out, v1.0.2 is its fix for Go 1.18.
 module meshconfig-webhook/tools/osm-consumer/v0.8.4
 
 go 1.26.0
