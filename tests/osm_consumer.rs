@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use meshconfig_webhook::admission::{self, Policy, Reply};
+use meshconfig_webhook::schema::configmap::{KEYS, ValueKind};
 use meshconfig_webhook::schema::{JsonType, Kind, Node, Release, Schema};
 use meshconfig_webhook::validate::configmap::UnknownKeys;
 use meshconfig_webhook::validate::past_osm;
@@ -636,6 +637,17 @@ fn denies_exactly_what_osm_v1_2_4_mishandles() {
     assert_agrees(&r, "OSM v1.2.4, MeshConfig v1alpha2");
 }
 
+#[test]
+fn denies_exactly_what_osm_v1_0_0_mishandles() {
+    let r = judge_release(
+        Release::V1_0,
+        "meshconfig-crd-v1.0.0.yaml",
+        "meshconfig-v1.0.0.json",
+        "v1.0.0",
+    );
+    assert_agrees(&r, "OSM v1.0.0, MeshConfig v1alpha1");
+}
+
 /// The README's "What the CRD already checks" rows: merge patches on the v1.2.4 preset. The
 /// table's other columns are measured: the CRD's answer on a real apiserver, what OSM's own code
 /// did, and the webhook's answer.
@@ -778,5 +790,216 @@ fn the_readme_table_is_what_the_apiserver_osm_and_the_webhook_do() {
     assert!(
         readme.contains(&table),
         "README.md's table of what the CRD alone admits is not what was measured; replace it with:\n{table}"
+    );
+}
+
+// ---- OSM v0.8: the osm-config ConfigMap, judged by OSM v0.8.4's configurator and compared
+// with OSM v0.8.4's own validating webhook
+
+/// The values to try for a ConfigMap key, from its kind.
+fn configmap_variants(kind: ValueKind) -> Vec<&'static str> {
+    match kind {
+        ValueKind::Bool => vec!["true", "false", "TRUE", "True", "1", "0", "t", "F", "yes", "on", ""],
+        ValueKind::EnvoyLogLevel => vec![
+            "trace", "debug", "info", "warning", "warn", "error", "critical", "off", "Debug", "verbose", "",
+        ],
+        ValueKind::ServiceCertDuration | ValueKind::ResyncInterval | ValueKind::ExtAuthzTimeout => DURATIONS.to_vec(),
+        ValueKind::TracingPort | ValueKind::ExtAuthzPort => {
+            vec![
+                "0", "1", "9411", "32767", "65535", "65536", "70000", "-1", "abc", "", " 9411", "1e3",
+            ]
+        }
+        ValueKind::CidrList => vec![
+            "10.0.0.0/8",
+            "10.0.0.0/8, 192.168.0.0/16",
+            "10.0.0.0/8,192.168.0.0/16",
+            "10.1.2.3/8",
+            "010.0.0.0/8",
+            "10.0.0.0/33",
+            "10.0.0.0/8,",
+            "::/0",
+            "10.0.0.0/8 192.168.0.0/16",
+            "junk",
+            "",
+        ],
+        ValueKind::Host => vec![
+            "jaeger.osm-system.svc.cluster.local",
+            "10.0.0.1",
+            "Jaeger",
+            "a_b",
+            "host:9411",
+            "",
+        ],
+        ValueKind::UrlPath => vec!["/api/v2/spans", "api/v2/spans", ""],
+        ValueKind::Text => vec!["x", "", "a b"],
+    }
+}
+
+/// Keys that only mean something when another key enables them.
+fn configmap_context(key: &str) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    if key.starts_with("tracing_") && key != "tracing_enable" {
+        m.insert("tracing_enable".into(), json!("true"));
+    }
+    if key.starts_with("inbound_extauthz_") && key != "inbound_extauthz_enable" {
+        m.insert("inbound_extauthz_enable".into(), json!("true"));
+        for (k, v) in [
+            ("inbound_extauthz_address", "authz.osm-system.svc.cluster.local"),
+            ("inbound_extauthz_port", "9191"),
+            ("inbound_extauthz_statprefix", "inboundExtAuthz"),
+            ("inbound_extauthz_timeout", "1s"),
+        ] {
+            m.insert(k.into(), json!(v));
+        }
+    }
+    m
+}
+
+fn configmap_review(object: &Value, old: &Value) -> Value {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+            "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+            "name": "osm-config",
+            "namespace": OSM_NAMESPACE,
+            "operation": "UPDATE",
+            "userInfo": {"username": "kubernetes-admin"},
+            "object": object,
+            "oldObject": old,
+            "dryRun": false,
+            "options": {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1"},
+        }
+    })
+}
+
+/// OSM v0.8.4's configurator judges the webhook as for MeshConfigs (denied ⇔ OSM mishandles
+/// it); and OSM v0.8.4's own webhook is compared on the same UPDATEs: every case where ours is
+/// stricter must be one OSM's configurator mishandles.
+#[test]
+fn denies_exactly_what_osm_v0_8_4_mishandles_and_is_stricter_than_its_webhook_only_there() {
+    let mut preset = support::read_json("configmap/osm-config-v0.8.4.json");
+    preset["metadata"] = json!({"name": "osm-config", "namespace": OSM_NAMESPACE});
+    let mut cases: Vec<(String, Value)> = Vec::new();
+    for def in KEYS {
+        for value in configmap_variants(def.kind) {
+            let mut o = preset.clone();
+            let data = o["data"].as_object_mut().expect("data");
+            data.extend(configmap_context(def.key));
+            data.insert(def.key.into(), json!(value));
+            cases.push((format!("{}={value:?}", def.key), o));
+        }
+    }
+    let inputs: Vec<(String, Value)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (_, o))| (i.to_string(), json!(o)))
+        .collect();
+    // The consumer sees each object as an UPDATE of the chart's default ConfigMap.
+    let with_old: Vec<(String, Value)> = inputs.clone();
+    let verdicts = osm_consumer::judge_with_old("v0.8.4", &with_old, &preset);
+    let policy = Policy {
+        release: Release::V1_2,
+        mesh_namespace: OSM_NAMESPACE.to_owned(),
+        protect_delete: true,
+        unknown_configmap_keys: UnknownKeys::Deny,
+    };
+    let mut report = Report {
+        release: "0.8 (osm-config)",
+        cases: cases.len(),
+        crd_rejected: 0,
+        judged: BTreeMap::new(),
+        disagreements: Vec::new(),
+        past_osm_used: BTreeMap::new(),
+    };
+    let (mut same_verdict, mut stricter, mut laxer) = (0, Vec::new(), Vec::new());
+    for ((id, object), verdict) in cases.iter().zip(&verdicts) {
+        let body = serde_json::to_vec(&configmap_review(object, &preset)).expect("review");
+        let decision = match admission::review(&policy, &body) {
+            Reply::Review { decision, .. } => *decision,
+            Reply::BadRequest(e) => panic!("{id}: {e}"),
+        };
+        match judge(&decision, verdict) {
+            Ok((j, used)) => {
+                *report.judged.entry(j).or_default() += 1;
+                for u in used {
+                    *report.past_osm_used.entry(u).or_default() += 1;
+                }
+            }
+            Err(what) => report.disagreements.push(Disagreement {
+                id: id.clone(),
+                what: format!(
+                    "{what}\n    webhook: {} {:?}; warnings {:?}\n    OSM: harm {:?}; ignored {:?}",
+                    if decision.allowed() { "allowed" } else { "denied" },
+                    decision.denied_fields,
+                    decision.warnings,
+                    verdict.harm,
+                    verdict.ignored
+                ),
+            }),
+        }
+        let theirs = verdict.raw["osmWebhook"]["allowed"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("{id}: no osmWebhook verdict in {}", verdict.raw));
+        match (decision.allowed(), theirs) {
+            (a, b) if a == b => same_verdict += 1,
+            (false, true) => {
+                let past: Vec<&str> = decision
+                    .denied_fields
+                    .iter()
+                    .filter_map(|f| past_osm::covering(f).map(|e| e.field))
+                    .collect();
+                let why = if !verdict.harm.is_empty() {
+                    format!("OSM v0.8.4's configurator: {:?}", verdict.harm)
+                } else if past.len() == decision.denied_fields.len() {
+                    format!("harm past OSM: {past:?}")
+                } else {
+                    String::new()
+                };
+                stricter.push((id.clone(), why));
+            }
+            (true, false) => laxer.push((id.clone(), verdict.raw["osmWebhook"]["reason"].clone())),
+            _ => unreachable!(),
+        }
+    }
+    let mut text = render(&report);
+    let _ = writeln!(
+        text,
+        "OSM v0.8.4's own webhook: same verdict on {same_verdict}/{} ({:.1} %); stricter on {}, laxer on {}",
+        cases.len(),
+        100.0 * same_verdict as f64 / cases.len() as f64,
+        stricter.len(),
+        laxer.len()
+    );
+    for (id, why) in &stricter {
+        let _ = writeln!(text, "  stricter {id}: {why}");
+    }
+    for (id, reason) in &laxer {
+        let _ = writeln!(text, "  laxer {id}: OSM's webhook says {reason}");
+    }
+    println!("{text}");
+    assert!(
+        report.disagreements.is_empty(),
+        "{} disagreement(s) with OSM v0.8.4's code:\n{text}",
+        report.disagreements.len()
+    );
+    // Stricter than OSM's webhook only where OSM's configurator mishandles the value or the harm
+    // lies past OSM (the judge above already requires it; this names each).
+    assert!(stricter.iter().all(|(_, why)| !why.is_empty()), "{text}");
+    let row = format!(
+        "| OSM v0.8.4, `osm-config` ConfigMap | {} | — | {} | {} (100 %); OSM v0.8.4's own webhook gives the same verdict on {same_verdict} ({:.0} %), ours is stricter on {} and laxer on {} |",
+        cases.len(),
+        cases.len(),
+        cases.len(),
+        100.0 * same_verdict as f64 / cases.len() as f64,
+        stricter.len(),
+        laxer.len()
+    );
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    assert!(
+        readme.lines().any(|l| l == row),
+        "README.md's agreement figures for OSM v0.8.4 are not what was measured; the row is:\n{row}"
     );
 }

@@ -155,13 +155,9 @@ fn key_cases() -> Vec<Case> {
                 r#"data.envoy_log_level: Unsupported value: "ERROR": {LOG_LEVELS}"#
             )],
         ),
-        err(
-            json!({"envoy_log_level": ""}),
-            &[&format!(
-                r#"data.envoy_log_level: Unsupported value: "": {LOG_LEVELS}"#
-            )],
-        ),
-        // ---- service_cert_validity_duration: Go duration ≥ 2m, warn < 1h
+        // Empty is OSM's default, "error" (judged by tests/osm_consumer.rs).
+        ok(json!({"envoy_log_level": ""})),
+        // ---- service_cert_validity_duration: Go duration longer than the rotor's 34s lead, warn < 1h
         ok(json!({"service_cert_validity_duration": "1h30m"})),
         ok(json!({"service_cert_validity_duration": "8760h"})),
         warn(
@@ -188,19 +184,20 @@ fn key_cases() -> Vec<Case> {
                 r#"data.service_cert_validity_duration: Invalid value: "": time: invalid duration """#,
             ],
         ),
+        // OSM's rotor renews a certificate 30s plus 1-4s before it expires.
         err(
-            json!({"service_cert_validity_duration": "119s"}),
+            json!({"service_cert_validity_duration": "34s"}),
             &[
-                r#"data.service_cert_validity_duration: Invalid value: "119s": must be greater than or equal to 2m0s"#,
+                r#"data.service_cert_validity_duration: Invalid value: "34s": must be greater than 34s: OSM renews a certificate 30s to 34s before it expires"#,
             ],
         ),
         err(
             json!({"service_cert_validity_duration": "-24h"}),
             &[
-                r#"data.service_cert_validity_duration: Invalid value: "-24h": must be greater than or equal to 2m0s"#,
+                r#"data.service_cert_validity_duration: Invalid value: "-24h": must be greater than 34s: OSM renews a certificate 30s to 34s before it expires"#,
             ],
         ),
-        // ---- config_resync_interval: 0 or positive; below v0.8's 1m floor it never runs
+        // ---- config_resync_interval: a Go duration (OSM stops the ticker on what it cannot parse); below v0.8's 1m floor it never runs
         ok(json!({"config_resync_interval": "0"})),
         ok(json!({"config_resync_interval": "0s"})),
         ok(json!({"config_resync_interval": "1m"})),
@@ -210,11 +207,10 @@ fn key_cases() -> Vec<Case> {
                 "data.config_resync_interval: 30s is below OSM's minimum resync interval of 1m0s; OSM will not resync",
             ],
         ),
-        err(
+        // Below the floor, negative ones included, v0.8's ticker stops, as documented: a warning.
+        warn(
             json!({"config_resync_interval": "-1s"}),
-            &[
-                r#"data.config_resync_interval: Invalid value: "-1s": must be greater than or equal to 0s"#,
-            ],
+            &["data.config_resync_interval: -1s is below OSM's minimum resync interval of 1m0s; OSM will not resync"],
         ),
         err(
             json!({"config_resync_interval": "5 m"}),
@@ -341,12 +337,8 @@ fn key_cases() -> Vec<Case> {
                 r#"data.outbound_ip_range_exclusion_list: Invalid value: "fd00::/8": entry 1 "fd00::/8": must be an IPv4 CIDR (OSM's iptables rules are IPv4-only)"#,
             ],
         ),
-        err(
-            json!({"outbound_ip_range_exclusion_list": ""}),
-            &[
-                r#"data.outbound_ip_range_exclusion_list: Invalid value: "": must not be empty (omit the key to exclude no IP ranges)"#,
-            ],
-        ),
+        // OSM reads an empty list as no ranges.
+        ok(json!({"outbound_ip_range_exclusion_list": ""})),
         // ---- ext-authz: enable ⇒ address and port
         ok(extauthz(json!({}))),
         ok(extauthz(

@@ -20,9 +20,11 @@ pub enum ValueKind {
     Bool,
     /// One of Envoy's eight log levels, exactly (case-sensitive).
     EnvoyLogLevel,
-    /// Go duration ≥ 2m (warn < 1h), as `certificate.serviceCertValidityDuration`.
+    /// Go duration longer than OSM's 34s renewal lead (warn < 1h), as
+    /// `certificate.serviceCertValidityDuration`.
     ServiceCertDuration,
-    /// Go duration, 0 or positive; below v0.8's 1m ticker floor the resync never runs (warning).
+    /// Go duration (OSM v0.8 turns what it cannot parse into 0, which stops the ticker); below
+    /// v0.8's 1m ticker floor, negative ones included, the resync never runs (a warning).
     ResyncInterval,
     /// Go duration ≥ 0, as `inboundExternalAuthorization.timeout`.
     ExtAuthzTimeout,

@@ -165,8 +165,9 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
             }
         }
         ValueKind::EnvoyLogLevel => {
-            // v0.8 passes the value verbatim to Envoy's --log-level: exact, case-sensitive.
-            if !ENVOY_LOG_LEVELS.contains(&s) {
+            // v0.8 passes the value verbatim to Envoy's --log-level: exact, case-sensitive; empty
+            // is OSM's default ("error").
+            if !s.is_empty() && !ENVOY_LOG_LEVELS.contains(&s) {
                 f.push(FieldError::not_supported(path, s, ENVOY_LOG_LEVELS), unchanged);
             }
         }
@@ -178,6 +179,7 @@ fn rule(f: &mut Findings, def: &KeyDef, path: &str, s: &str, extauthz: bool, unc
             f,
             DurationRule::Resync {
                 floor_ns: crate::schema::RESYNC_FLOOR_TO_0_10_NS,
+                parse_errors_deny: true,
             },
             path,
             s,
@@ -233,9 +235,8 @@ const MAX_ENTRY_ERRORS: usize = 10;
 /// `outbound_ip_range_exclusion_list`: v0.8 splits on `,` and trims spaces; each entry goes
 /// verbatim into an (IPv4-only) iptables rule.
 fn cidr_list(f: &mut Findings, path: &str, s: &str, unchanged: bool) {
+    // OSM reads an empty value as no ranges (tests/osm_consumer.rs).
     if s.trim().is_empty() {
-        let detail = "must not be empty (omit the key to exclude no IP ranges)";
-        f.push(FieldError::invalid(path, s, detail), unchanged);
         return;
     }
     // A set, not Vec::contains: the value can hold a million entries.

@@ -12,7 +12,8 @@
 /// A field whose values OSM passes on to a program that fails on the ones the rule denies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PastOsm {
-    /// The field as the schema names it (`spec.…`); errors on it or below it are covered.
+    /// The field as the schema names it (`spec.…`, or `data.…` for an `osm-config` key); errors
+    /// on it or below it are covered.
     pub field: &'static str,
     /// Where the harm happens (the README's table, the differential test's report).
     pub harm: &'static str,
@@ -97,6 +98,33 @@ pub const PAST_OSM: &[PastOsm] = &[
         harm: "OSM stores the gateway's certificate in this Secret: the apiserver refuses a name or namespace \
                that is not a DNS-1123 name",
     },
+    // OSM v0.8's osm-config ConfigMap: the same harms, by key.
+    PastOsm {
+        field: "data.envoy_log_level",
+        harm: "OSM v0.8 passes it as Envoy's --log-level to every new sidecar: Envoy refuses a level it does \
+               not know (case-sensitive) and the sidecar does not start",
+    },
+    PastOsm {
+        field: "data.tracing_address",
+        harm: "Envoy resolves the collector's cluster address as a DNS name or IP",
+    },
+    PastOsm {
+        field: "data.tracing_endpoint",
+        harm: "Envoy's Zipkin tracer posts spans to this URL path",
+    },
+    PastOsm {
+        field: "data.inbound_extauthz_address",
+        harm: "an enabled ext_authz filter dials address:port: Envoy rejects the inbound listener when the \
+               host is missing or is neither a DNS name nor an IP",
+    },
+    PastOsm {
+        field: "data.inbound_extauthz_port",
+        harm: "an enabled ext_authz filter dials address:port: Envoy rejects the inbound listener without a port",
+    },
+    PastOsm {
+        field: "data.inbound_extauthz_timeout",
+        harm: "Envoy rejects a negative gRPC timeout",
+    },
 ];
 
 /// The table in the README.
@@ -146,7 +174,15 @@ mod tests {
             node.prop(head).is_some_and(|child| rest.is_empty() || has(child, rest))
         }
         for e in PAST_OSM {
-            let path = e.field.strip_prefix("spec.").expect("a spec path");
+            if let Some(key) = e.field.strip_prefix("data.") {
+                assert!(
+                    crate::schema::configmap::key(key).is_some(),
+                    "{} names no osm-config key",
+                    e.field
+                );
+                continue;
+            }
+            let path = e.field.strip_prefix("spec.").expect("a spec or data path");
             let known = Release::ALL.iter().any(|&r| {
                 r.api_versions()
                     .iter()

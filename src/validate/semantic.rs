@@ -216,9 +216,11 @@ pub(crate) enum DurationRule {
     Certificate { vault_hours: bool },
     /// Zero or more (ext-authz timeout: Envoy refuses a negative one).
     NonNegative,
-    /// The resync ticker logs and ignores what it cannot parse or what is below its floor (0
-    /// stops it, "" configures nothing): warnings only.
-    Resync { floor_ns: i64 },
+    /// The resync ticker: below its floor (0 included) it does not resync, as documented (a
+    /// warning). From v0.11 it also logs and ignores what it cannot parse ("" configures nothing);
+    /// up to v0.10 it reads the configurator's getter, which turns what it cannot parse into 0
+    /// and so stops a running ticker (`parse_errors_deny`).
+    Resync { floor_ns: i64, parse_errors_deny: bool },
 }
 
 /// OSM renews a certificate 30s plus up to 4s of random noise before it expires
@@ -246,6 +248,7 @@ impl DurationRule {
             Kind::ExtAuthzTimeout => Some(Self::NonNegative),
             Kind::ResyncInterval => Some(Self::Resync {
                 floor_ns: release.resync_floor_ns(),
+                parse_errors_deny: release <= Release::V0_10,
             }),
             _ => None,
         }
@@ -280,8 +283,20 @@ pub(crate) const COMMON_NAME_MAX_BYTES: usize = 64;
 pub(crate) fn duration(f: &mut Findings, rule: DurationRule, path: &str, s: &str, unchanged: bool) {
     let ns = match (duration::parse(s), rule) {
         (Ok(ns), _) => ns,
-        (Err(_), DurationRule::Resync { .. }) if s.is_empty() => return,
-        (Err(e), DurationRule::Resync { .. }) => {
+        (
+            Err(_),
+            DurationRule::Resync {
+                parse_errors_deny: false,
+                ..
+            },
+        ) if s.is_empty() => return,
+        (
+            Err(e),
+            DurationRule::Resync {
+                parse_errors_deny: false,
+                ..
+            },
+        ) => {
             return f.warn(format!(
                 "{path}: {e}: OSM's resync ticker logs the error and keeps its interval"
             ));
@@ -297,7 +312,7 @@ pub(crate) fn duration(f: &mut Findings, rule: DurationRule, path: &str, s: &str
         DurationRule::Certificate { vault_hours: true } if ns < ONE_HOUR_NS => f.warn(format!(
             "{path}: {s} is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
         )),
-        DurationRule::Resync { floor_ns } if ns != 0 && ns < floor_ns => f.warn(format!(
+        DurationRule::Resync { floor_ns, .. } if ns != 0 && ns < floor_ns => f.warn(format!(
             "{path}: {s} is below OSM's minimum resync interval of {}; OSM will not resync",
             duration::format(floor_ns)
         )),

@@ -40,6 +40,15 @@ fn findings(v: &Value, key: &str) -> Vec<(String, String)> {
 /// Runs OSM `version`'s consumer on `objects` (`(id, object)`), one process for all of them.
 /// Panics, saying how to get it, when the consumer is not installed or fails.
 pub fn judge(version: &str, objects: &[(String, Value)]) -> Vec<Verdict> {
+    run(version, objects, None)
+}
+
+/// As [`judge`], each object an UPDATE of `old` (the v0.8.4 consumer runs OSM's own webhook on it).
+pub fn judge_with_old(version: &str, objects: &[(String, Value)], old: &Value) -> Vec<Verdict> {
+    run(version, objects, Some(old))
+}
+
+fn run(version: &str, objects: &[(String, Value)], old: Option<&Value>) -> Vec<Verdict> {
     let bin = tool(&format!("osm-consumer-{version}"));
     tool("iptables-restore");
     let mut child = Command::new(&bin)
@@ -52,7 +61,11 @@ pub fn judge(version: &str, objects: &[(String, Value)]) -> Vec<Verdict> {
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
     let mut input = Vec::new();
     for (id, object) in objects {
-        serde_json::to_writer(&mut input, &json!({"id": id, "object": object})).expect("encode a case");
+        let case = match old {
+            Some(old) => json!({"id": id, "object": object, "oldObject": old}),
+            None => json!({"id": id, "object": object}),
+        };
+        serde_json::to_writer(&mut input, &case).expect("encode a case");
         input.push(b'\n');
     }
     let mut stdin = child.stdin.take().expect("consumer stdin");

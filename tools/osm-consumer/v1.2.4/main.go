@@ -429,6 +429,11 @@ func (c *consumer) resync(s string) logLine {
 
 // iptables runs the init container's command (/bin/sh -c SCRIPT, as the pod does) in a new
 // network namespace, then lists the nat table there. Results are cached by script.
+//
+// The command is an unquoted here-document, so `$(...)` and backquotes in a MeshConfig value are
+// run by the shell: it runs in a new user namespace too, whose uids 0-65535 are the host's
+// unprivileged 100000-165535 (root there owns the network namespace, so iptables works and the
+// proxy's uid 1500 in `-m owner` is mapped; the host's files are out of its reach).
 func (c *consumer) iptables(script string) *iptablesResult {
 	if r, ok := c.scripts[script]; ok {
 		return r
@@ -436,7 +441,14 @@ func (c *consumer) iptables(script string) *iptablesResult {
 	r := &iptablesResult{Script: script}
 	const wrapper = `/bin/sh -c "$1" || exit $?; iptables -t nat -S`
 	cmd := exec.Command("unshare", "-n", "--", "/bin/sh", "-c", wrapper, "osm-init", script)
-	cmd.Env = []string{"PATH=" + c.iptablesDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "POD_IP=" + podIP, "XTABLES_LOCKFILE=" + os.TempDir() + "/osm-consumer-xtables.lock"}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
+		Credential:  &syscall.Credential{Uid: 0, Gid: 0},
+	}
+	cmd.Env = []string{"PATH=" + c.iptablesDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "POD_IP=" + podIP, "XTABLES_LOCKFILE=" + os.TempDir() + "/osm-consumer-xtables-userns.lock"}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -452,6 +464,8 @@ func (c *consumer) iptables(script string) *iptablesResult {
 		r.ExitCode = -1
 		if ee, ok := err.(*exec.ExitError); ok {
 			r.ExitCode = ee.ExitCode()
+		} else {
+			fatalf("running the init container's command: %v (it runs in a new user and network namespace and needs root; CI runs as root)", err)
 		}
 		if strings.Contains(r.Stderr, "unshare failed") {
 			fatalf("unshare -n failed (%s): the iptables check runs OSM's init container in a new network namespace and needs root (CI runs as root)", r.Stderr)
