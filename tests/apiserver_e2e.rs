@@ -30,6 +30,7 @@ fn repo() -> &'static Path {
 
 static V1_2: LazyLock<ControlPlane> = LazyLock::new(|| ControlPlane::with_osm_crd("meshconfig-crd-v1.2.4.yaml"));
 static V0_9: LazyLock<ControlPlane> = LazyLock::new(|| ControlPlane::with_osm_crd("meshconfig-crd-v0.9.2.yaml"));
+static V1_0: LazyLock<ControlPlane> = LazyLock::new(|| ControlPlane::with_osm_crd("meshconfig-crd-v1.0.0.yaml"));
 
 /// Options of a test's mesh.
 #[derive(Clone)]
@@ -996,6 +997,23 @@ fn osm_falls_back_on_harmful_values_when_the_webhook_is_off() {
     assert!(refused, "OSM's informer logged no decode error: {lines:#?}");
 }
 
+/// A mesh of `cp` whose MeshConfig osm-bootstrap has yet to create, with Arc `version`'s
+/// preset ConfigMap in place and the webhook registered.
+fn before_bootstrap(cp: &'static ControlPlane, version: &str, opts: MeshOptions) -> Mesh {
+    let mut m = Mesh::new(cp, &format!("bootstrap-{}", version.replace('.', "-")), opts);
+    m.serve_and_register();
+    cp.kubectl(&["-n", &m.ns, "delete", "meshconfig", "osm-mesh-config"])
+        .success("start without a MeshConfig, as a new install");
+    let preset = std::fs::read_to_string(support::fixture(&format!(
+        "arc/presets/preset-mesh-config-{version}.yaml"
+    )))
+    .expect("the Arc preset")
+    .replace("namespace: arc-osm-system", &format!("namespace: {}", m.ns));
+    cp.kubectl_stdin(&["apply", "-f", "-"], Some(&preset))
+        .success("the preset ConfigMap");
+    m
+}
+
 /// osm-bootstrap's own writes (the CREATE from the preset ConfigMap, then the UPDATE that adds
 /// kubectl's last-applied annotation) pass the webhook for every Arc extension of the v1.2 line:
 /// osm-bootstrap exits fatally when they are denied.
@@ -1003,22 +1021,7 @@ fn osm_falls_back_on_harmful_values_when_the_webhook_is_off() {
 fn accepts_osm_bootstraps_own_writes_for_every_arc_preset_of_the_v1_2_line() {
     let _logs = LogsOnFailure(&V1_2);
     for version in ["1.2.3", "1.2.6"] {
-        let m = Mesh::new(
-            &V1_2,
-            &format!("bootstrap-{}", version.replace('.', "-")),
-            MeshOptions::default(),
-        );
-        let mut m = m;
-        m.serve_and_register();
-        V1_2.kubectl(&["-n", &m.ns, "delete", "meshconfig", "osm-mesh-config"])
-            .success("start without a MeshConfig, as a new install");
-        let preset = std::fs::read_to_string(support::fixture(&format!(
-            "arc/presets/preset-mesh-config-{version}.yaml"
-        )))
-        .expect("the Arc preset")
-        .replace("namespace: arc-osm-system", &format!("namespace: {}", m.ns));
-        V1_2.kubectl_stdin(&["apply", "-f", "-"], Some(&preset))
-            .success("the preset ConfigMap");
+        let m = before_bootstrap(&V1_2, version, MeshOptions::default());
         let reviews = m.reviews();
         support::osm_consumer::ensure_mesh_config("v1.2.4", &V1_2.kubeconfig, &m.ns)
             .unwrap_or_else(|out| panic!("osm-bootstrap's CREATE failed for Arc {version}:\n{out}"));
@@ -1048,4 +1051,30 @@ fn accepts_osm_bootstraps_own_writes_for_every_arc_preset_of_the_v1_2_line() {
             m.reviews()
         );
     }
+}
+
+/// OSM v1.0.0's osm-bootstrap only creates the MeshConfig (it adds no annotation later): its
+/// CREATE from Arc 1.0.0-1's preset passes the webhook for release 1.0 on v1.0.0's CRD.
+#[test]
+fn accepts_osm_v1_0_0_bootstraps_create_for_arc_1_0_0_1s_preset() {
+    let _logs = LogsOnFailure(&V1_0);
+    let opts = MeshOptions {
+        release: "1.0",
+        preset: "objects/meshconfig-v1.0.0.json",
+        ..MeshOptions::default()
+    };
+    let m = before_bootstrap(&V1_0, "1.0.0-1", opts);
+    let reviews = m.reviews();
+    support::osm_consumer::ensure_mesh_config("v1.0.0", &V1_0.kubeconfig, &m.ns)
+        .unwrap_or_else(|out| panic!("osm-bootstrap's CREATE failed for Arc 1.0.0-1:\n{out}"));
+    let created = m.get();
+    assert_eq!(
+        created["apiVersion"], "config.openservicemesh.io/v1alpha1",
+        "{created:#}"
+    );
+    assert_eq!(
+        created["spec"]["certificate"]["serviceCertValidityDuration"], "24h",
+        "{created:#}"
+    );
+    assert!(m.reviews() > reviews, "the CREATE did not reach the webhook");
 }

@@ -790,3 +790,39 @@ fn rejects_a_misplaced_field_suggesting_only_a_unique_name() {
     // `enable` is a field of tracing and of ext-authz: no guess.
     assert_eq!(messages(&o), ["spec.sidecar.enable: Forbidden: unknown field"]);
 }
+
+/// Every Arc extension's preset, as osm-bootstrap turns it into `osm-mesh-config` (the spec is
+/// the ConfigMap's JSON), is allowed without warnings by its release's schema: osm-bootstrap exits
+/// fatally when its write is denied. (`tests/apiserver_e2e.rs` runs OSM's own bootstrap on the
+/// real apiserver for the releases whose code the Go module proxy serves.)
+#[test]
+fn accepts_every_arc_extensions_preset_as_osm_bootstrap_creates_it() {
+    for (version, release, api) in [
+        ("1.0.0-1", Release::V1_0, ApiVersion::V1alpha1),
+        ("1.1.1-1", Release::V1_1, ApiVersion::V1alpha2),
+        ("1.2.3", Release::V1_2, ApiVersion::V1alpha2),
+        ("1.2.6", Release::V1_2, ApiVersion::V1alpha2),
+    ] {
+        let path = format!(
+            "{}/tests/fixtures/arc/presets/preset-mesh-config-{version}.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let cm: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let json = cm["data"]["preset-mesh-config.json"]
+            .as_str()
+            .expect("the preset's JSON");
+        let spec: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let mut o = json!({
+            "apiVersion": format!("config.openservicemesh.io/{}", api.as_str()),
+            "kind": "MeshConfig",
+            "metadata": {"name": "osm-mesh-config", "namespace": "arc-osm-system"},
+            "spec": spec,
+        });
+        let schema = Schema::get(release, api).expect("schema");
+        validate::apply_defaults(schema, &mut o);
+        let out = validate::meshconfig(schema, &o, None);
+        assert!(out.allowed(), "Arc {version}: {:?}", messages(&out));
+        assert!(out.warnings.is_empty(), "Arc {version}: {:?}", out.warnings);
+    }
+}
