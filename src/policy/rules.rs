@@ -121,25 +121,32 @@ pub fn checks(kind: Kind, ctx: &mut Ctx) -> Vec<Check> {
 
 /// `None` for a rule that only warns.
 fn duration(ctx: &mut Ctx, rule: DurationRule, v: &str) -> Option<Check> {
-    let (bound, inclusive, detail) = rule.lower_bound()?;
-    let op = if inclusive { ">=" } else { ">" };
+    let bound = rule.lower_bound();
+    if bound.is_none() && !rule.denies_parse_errors() {
+        return None;
+    }
     let body = ctx.aux("unsigned", cel::unsigned(v));
     let elements = ctx.aux("elements", cel::duration_elements(&body));
     let parses = ctx.aux("parses", cel::is_go_duration(&body, &elements));
     let bad = ctx.aux("bad_elements", cel::first_bad_element(&elements));
-    let path = ctx.path;
+    let go_error = cel::go_duration_error(v, &body, &bad);
+    let (condition, detail) = match bound {
+        Some((bound, inclusive, detail)) => (
+            format!(
+                "{parses} && duration({v}) {} {}",
+                if inclusive { ">=" } else { ">" },
+                cel::duration_literal(bound)
+            ),
+            format!("{parses} ? {} : {go_error}", lit(detail)),
+        ),
+        // Only what does not parse is denied.
+        None => (parses.clone(), go_error),
+    };
     Some(Check {
-        condition: format!("{parses} && duration({v}) {op} {}", cel::duration_literal(bound)),
+        condition,
         message: message(
-            &FieldError::invalid(path, value_slot(0), slot(1)),
-            &[
-                quoted(v),
-                format!(
-                    "{parses} ? {} : {}",
-                    lit(detail),
-                    cel::go_duration_error(v, &body, &bad)
-                ),
-            ],
+            &FieldError::invalid(ctx.path, value_slot(0), slot(1)),
+            &[quoted(v), detail],
         ),
     })
 }

@@ -240,6 +240,17 @@ impl DurationRule {
         }
     }
 
+    /// Whether a value Go cannot parse is denied (else only warned).
+    pub(crate) fn denies_parse_errors(self) -> bool {
+        !matches!(
+            self,
+            Self::Resync {
+                parse_errors_deny: false,
+                ..
+            }
+        )
+    }
+
     /// The rule of a duration kind, or `None` for other kinds.
     pub(crate) fn of(kind: Kind, release: Release) -> Option<Self> {
         match kind {
