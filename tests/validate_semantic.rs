@@ -798,6 +798,8 @@ fn rejects_a_misplaced_field_suggesting_only_a_unique_name() {
 #[test]
 fn accepts_every_arc_extensions_preset_as_osm_bootstrap_creates_it() {
     for (version, release, api) in [
+        ("0.9.2", Release::V0_9, ApiVersion::V1alpha1),
+        ("0.11.1", Release::V0_11, ApiVersion::V1alpha1),
         ("1.0.0-1", Release::V1_0, ApiVersion::V1alpha1),
         ("1.1.1-1", Release::V1_1, ApiVersion::V1alpha2),
         ("1.2.3", Release::V1_2, ApiVersion::V1alpha2),
