@@ -82,7 +82,8 @@ pub const PAST_OSM: &[PastOsm] = &[
     },
     PastOsm {
         field: "spec.observability.tracing.address",
-        harm: "Envoy resolves the collector's cluster address as a DNS name or IP",
+        harm: "Envoy resolves the collector's cluster address as a DNS name or IP (the rule takes a host as \
+               Kubernetes does, an IP or a lowercase DNS-1123 subdomain: stricter than DNS on upper case)",
     },
     PastOsm {
         field: "spec.observability.tracing.endpoint",
@@ -106,7 +107,8 @@ pub const PAST_OSM: &[PastOsm] = &[
     },
     PastOsm {
         field: "data.tracing_address",
-        harm: "Envoy resolves the collector's cluster address as a DNS name or IP",
+        harm: "Envoy resolves the collector's cluster address as a DNS name or IP (the rule takes a host as \
+               Kubernetes does, an IP or a lowercase DNS-1123 subdomain: stricter than DNS on upper case)",
     },
     PastOsm {
         field: "data.tracing_endpoint",
