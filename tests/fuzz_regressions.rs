@@ -3,7 +3,7 @@
 //! values: validation never panics, is deterministic, and ratcheting never denies an UPDATE that
 //! changes nothing.
 //!
-//! A new fuzz finding goes into `FUZZ_FINDINGS` (its bytes, as the target saw them) with a note.
+//! A new fuzz finding goes into `FINDINGS` (its bytes, as the target saw them) with a note.
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,7 @@ struct Finding {
 }
 
 /// Inputs that once went wrong: found by the malformed-input corpus (tests/server_malformed.rs)
-/// and the audit of issue 15; the 10-minute runs of every fuzz target found no crash
+/// and a hardening audit; the 10-minute runs of every fuzz target found no crash
 /// (docs/fuzzing.md). A new fuzz finding goes here as the review it was, with the answer it must get.
 const FINDINGS: &[Finding] = &[
     Finding {
