@@ -118,8 +118,13 @@ fn rejects_each_acceptance_patch_with_a_cause_naming_the_field() {
     }
 }
 
+/// What the apiserver answers with OSM's CRD loaded as kubectl loads it (YAML 1.1: the enum's
+/// bare `off` is `false`), measured in tests/apiserver_e2e.rs (its enum walk covers every shipped CRD).
+const OFF_REFUSED: &str = "The MeshConfig \"osm-mesh-config\" is invalid: spec.sidecar.logLevel: Unsupported value: \"off\": supported values: \"trace\", \"debug\", \"info\", \"warning\", \"warn\", \"error\", \"critical\", \"false\"\n";
+const OFF_UNSETTABLE: &str = "Envoy's level off cannot be set through OSM's CRD at all, quoted or not: the CRD lists it unquoted, and YAML 1.1 (as kubectl, Helm and osm-bootstrap load the CRD) makes that the boolean false; the quietest level it takes is \"critical\"";
+
 #[test]
-fn accepts_envoy_level_off() {
+fn rejects_envoy_level_off_as_the_apiserver_holds_the_crd() {
     let out = run(
         &[
             "validate",
@@ -130,7 +135,11 @@ fn accepts_envoy_level_off() {
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout), OFF_REFUSED);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr, format!("hint: spec.sidecar.logLevel: {OFF_UNSETTABLE}\n"));
+    assert!(!stderr.contains("quote it"), "{stderr}");
 }
 
 #[test]
@@ -180,7 +189,7 @@ spec:
     let out = run(&["validate", "-"], Some(yaml));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("Warning: spec.certificate.serviceCertValidityDuration: 30m is under 1h"),
+        stderr.contains("Warning: -: document 1: spec.certificate.serviceCertValidityDuration: 30m is under 1h"),
         "{stderr}"
     );
     assert!(
@@ -427,18 +436,22 @@ fn rejects_input_with_nothing_to_validate_with_exit_2() {
 }
 
 #[test]
-fn rejects_unquoted_off_with_the_yaml_1_1_hint() {
+fn rejects_unquoted_off_saying_envoys_off_cannot_be_set() {
     let out = run(
         &["validate", "-"],
         Some(&format!("{MC_HEAD}spec:\n  sidecar:\n    logLevel: off\n")),
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(
-            r#"hint: spec.sidecar.logLevel: YAML 1.1 (as kubectl reads it) makes an unquoted off the boolean false; quote it: logLevel: "off""#
-        ),
-        "{}",
-        text(&out.stderr)
+    // `false` is in the enum the apiserver holds: only the type error, as the apiserver says it.
+    assert_eq!(
+        text(&out.stdout),
+        "The MeshConfig \"osm-mesh-config\" is invalid: spec.sidecar.logLevel: Invalid value: \"boolean\": spec.sidecar.logLevel in body must be of type string: \"boolean\"\n"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "hint: spec.sidecar.logLevel: YAML 1.1 (as kubectl reads it) makes the unquoted value the boolean false; {OFF_UNSETTABLE}\n"
+        )
     );
     // JSON has no such trap: no hint.
     let out = run(
@@ -622,7 +635,11 @@ fn prints_the_json_schema_per_release_and_version() {
     assert_eq!(out.status.code(), Some(0));
     let s: Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
     let sidecar = &s["properties"]["spec"]["properties"]["sidecar"]["properties"];
-    assert_eq!(sidecar["logLevel"]["enum"][7], "off");
+    // The string members the apiserver holds: no "off" for an editor to offer.
+    assert_eq!(
+        sidecar["logLevel"]["enum"],
+        serde_json::json!(["trace", "debug", "info", "warning", "warn", "error", "critical"])
+    );
     assert_eq!(
         s["properties"]["apiVersion"]["const"],
         "config.openservicemesh.io/v1alpha2"
@@ -658,4 +675,193 @@ fn accepts_a_reader_that_closes_the_pipe_early() {
     let out = child.wait_with_output().expect("binary ends");
     assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
     assert_eq!(out.status.code(), Some(0));
+}
+
+// ---- -o json: one entry per document or input, always
+
+#[test]
+fn rejects_in_json_every_input_it_cannot_validate_with_an_error_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let typo = dir.path().join("kindtypo.yaml");
+    std::fs::write(
+        &typo,
+        "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshConfg\nmetadata:\n  name: osm-mesh-config\n",
+    )
+    .expect("write");
+    let typo = typo.to_str().expect("utf-8");
+    let out = run(&["validate", "-o", "json", typo], None);
+    assert_eq!(out.status.code(), Some(2));
+    // The reason is in the JSON, once: nothing about the entry on stderr.
+    assert_eq!(text(&out.stderr), "");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v,
+        serde_json::json!([{
+            "source": typo,
+            "name": "osm-mesh-config",
+            "allowed": false,
+            "status": null,
+            "warnings": [],
+            "hints": [],
+            "skipped": null,
+            "error": format!("{typo}: kind \"MeshConfg\" is not a kind of config.openservicemesh.io (\"MeshConfig\", \"MeshRootCertificate\"); did you mean \"MeshConfig\"? (kinds are case-sensitive)"),
+        }])
+    );
+
+    // An unparseable file among valid ones keeps its place in the array.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "spec: [\n").expect("write");
+    let broken = broken.to_str().expect("utf-8");
+    let good = fixture("objects/meshconfig-v1.2.4.json");
+    let out = run(&["validate", "-o", "json", &good, broken, "/nonexistent.yaml"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let entries = v.as_array().expect("array");
+    assert_eq!(entries.len(), 3, "{v:#}");
+    assert_eq!(entries[0]["source"], good.as_str());
+    assert_eq!(entries[0]["allowed"], true);
+    assert_eq!(entries[0]["error"], Value::Null);
+    assert_eq!(entries[1]["source"], broken);
+    assert_eq!(entries[1]["allowed"], false);
+    assert!(
+        entries[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with(&format!("{broken}:1:7: invalid YAML: "))),
+        "{v:#}"
+    );
+    assert_eq!(entries[2]["source"], "/nonexistent.yaml");
+    assert!(
+        entries[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("/nonexistent.yaml: "))
+    );
+}
+
+#[test]
+fn accepts_in_json_skipped_documents_and_warnings_each_said_once() {
+    let yaml = format!(
+        "{MC_HEAD}  namespace: arc-osm-system\nspec:\n  certificate:\n    serviceCertValidityDuration: 30m\n    certKeyBitSize: 2048\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: unrelated\n"
+    );
+    let out = run(&["validate", "-o", "json", "-"], Some(&yaml));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "warnings and notes belong in the JSON only");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let entries = v.as_array().expect("array");
+    assert_eq!(entries.len(), 2, "{v:#}");
+    assert_eq!(entries[0]["allowed"], true);
+    assert_eq!(
+        entries[0]["warnings"],
+        serde_json::json!([
+            "spec.certificate.serviceCertValidityDuration: 30m is under 1h: OSM's Vault provider issues whole hours, so it would request 0h"
+        ])
+    );
+    assert_eq!(entries[1]["source"], "-: document 2");
+    assert_eq!(entries[1]["name"], "unrelated");
+    assert_eq!(entries[1]["allowed"], Value::Null);
+    assert_eq!(entries[1]["skipped"], "skipped Service \"unrelated\": not a MeshConfig");
+    assert_eq!(entries[1]["error"], Value::Null);
+
+    // An input with nothing in it has its entry too.
+    let out = run(&["validate", "-o", "json", "-"], Some("# nothing\n"));
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v[0]["source"], "-");
+    assert_eq!(v[0]["skipped"], "no documents");
+    assert!(
+        text(&out.stderr).contains("error: nothing validated"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn accepts_several_files_in_text_with_each_warning_naming_its_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for name in ["a.yaml", "b.yaml"] {
+        let f = dir.path().join(name);
+        std::fs::write(
+            &f,
+            format!("{MC_HEAD}spec:\n  certificate:\n    serviceCertValidityDuration: 30m\n    certKeyBitSize: 2048\n"),
+        )
+        .expect("write");
+        files.push(f.display().to_string());
+    }
+    let out = run(&["validate", &files[0], &files[1]], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    for f in &files {
+        assert_eq!(
+            stderr
+                .lines()
+                .filter(|l| l.starts_with(&format!(
+                    "Warning: {f}: spec.certificate.serviceCertValidityDuration: 30m is under 1h"
+                )))
+                .count(),
+            1,
+            "{stderr}"
+        );
+    }
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+}
+
+// ---- --mesh-namespace
+
+#[test]
+fn accepts_objects_outside_the_mesh_namespace_with_a_warning() {
+    let in_ns = |ns: &str| format!("{MC_HEAD}  namespace: {ns}\n");
+    let warning = r#"Warning: metadata.namespace: OSM reads the MeshConfig only in its namespace "arc-osm-system" (--mesh-namespace), and only there does the webhook review it; "osm-system" has no effect"#;
+    let out = run(&["validate", "-"], Some(&in_ns("osm-system")));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), format!("{warning}\n"));
+
+    // The default is serve's; in the mesh namespace, or with none given (kubectl's context
+    // decides then), nothing is said.
+    for (args, yaml) in [
+        (vec!["validate", "-"], in_ns("arc-osm-system")),
+        (vec!["validate", "-"], MC_HEAD.to_owned()),
+        (
+            vec!["validate", "--mesh-namespace", "osm-system", "-"],
+            in_ns("osm-system"),
+        ),
+    ] {
+        let out = run(&args, Some(&yaml));
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
+    let out = Command::new(BIN)
+        .args(["validate", "-"])
+        .env("MESHCONFIG_MESH_NAMESPACE", "osm-system")
+        .env_remove("MESHCONFIG_OSM_RELEASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            let _ = c
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(in_ns("arc-osm-system").as_bytes());
+            c.wait_with_output()
+        })
+        .expect("runs");
+    assert!(
+        text(&out.stderr).contains(r#"only in its namespace "osm-system" (--mesh-namespace)"#),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // OSM v0.8's ConfigMap likewise.
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: osm-config\n  namespace: default\ndata: {}\n";
+    let out = run(&["validate", "--unknown-configmap-keys", "warn", "-"], Some(cm));
+    assert!(
+        text(&out.stderr).contains(r#"Warning: metadata.namespace: OSM reads the osm-config ConfigMap only in its namespace "arc-osm-system" (--mesh-namespace), and only there does the webhook review it; "default" has no effect"#),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(&["validate", "--mesh-namespace", "Bad_NS", "-"], Some(MC_HEAD));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--mesh-namespace"), "{}", text(&out.stderr));
 }

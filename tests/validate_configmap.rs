@@ -846,3 +846,32 @@ fn the_validate_command_ratchets_configmap_patches() {
     );
     assert_eq!(out["allowed"], false);
 }
+
+#[test]
+fn rejects_an_unquoted_off_in_osm_config_with_the_quoted_spelling_as_a_hint() {
+    // YAML 1.1 (kubectl) reads the unquoted words as booleans; ConfigMap data are strings.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("osm-config.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: osm-config\n  namespace: arc-osm-system\ndata:\n  envoy_log_level: off\n  egress: yes\n  tracing_address: on\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = cli(
+        &["--unknown-configmap-keys", "warn", file.to_str().unwrap_or_default()],
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(r#"* data.envoy_log_level: Invalid value: "boolean": data.envoy_log_level in body must be of type string: "boolean""#),
+        "{stdout}"
+    );
+    for hint in [
+        // v0.8 passes the level to Envoy verbatim: quoted, "off" is right.
+        r#"hint: data.envoy_log_level: YAML 1.1 (as kubectl reads it) makes the unquoted value the boolean false, and ConfigMap data are strings; quote it: envoy_log_level: "off""#,
+        r#"hint: data.egress: YAML 1.1 (as kubectl reads it) makes the unquoted value the boolean true, and ConfigMap data are strings; quote it: egress: "true""#,
+        "hint: data.tracing_address: YAML 1.1 (as kubectl reads it) makes unquoted on/off/yes/no booleans; quote the value if a string is meant",
+    ] {
+        assert!(stderr.lines().any(|l| l == hint), "no {hint:?} in\n{stderr}");
+    }
+}

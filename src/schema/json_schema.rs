@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{JsonType, Kind, Node, Schema};
+use super::{EnumMember, JsonType, Kind, Node, Schema};
 
 pub(super) fn document(schema: &Schema) -> Value {
     let id = schema.id;
@@ -58,7 +58,16 @@ fn node(n: &Node) -> Value {
         JsonType::String | JsonType::Integer | JsonType::Boolean => {}
     }
     if !n.enum_values.is_empty() {
-        m.insert("enum".into(), n.enum_values.to_vec().into());
+        // The string members only: the boolean the CRD's bare `off` became never passes
+        // `type: string`, and an editor offering `off` would offer what the cluster refuses.
+        let strings: Vec<&str> = n
+            .enum_members()
+            .filter_map(|m| match m {
+                EnumMember::Str(s) => Some(s),
+                EnumMember::Bool(_) => None,
+            })
+            .collect();
+        m.insert("enum".into(), strings.into());
     }
     let (min, max) = n.kind.int_bounds().unwrap_or((n.minimum, n.maximum));
     if let Some(v) = min {

@@ -58,6 +58,8 @@ pub struct FieldDef {
     pub schemas: u16,
     /// Schemas whose parent object lists the field as required.
     pub required_in: u16,
+    /// The CRD's enum as written; the apiserver holds each member as YAML 1.1 reads it
+    /// ([`super::EnumMember`]).
     pub enum_values: &'static [&'static str],
     pub minimum: Option<i64>,
     pub maximum: Option<i64>,
@@ -118,8 +120,9 @@ impl FieldDef {
 use CrdDefault::{Bool, Int, Str};
 use JsonType::{Array, Boolean, Integer, Map, Object, String};
 
-/// Envoy's log levels. OSM's CRDs write the last one as a bare YAML `off`, which YAML 1.1 turns
-/// into `false`; OSM means the string, and so do we.
+/// Envoy's log levels, as OSM's CRDs write the `sidecar.logLevel` enum and as OSM v0.8 passes
+/// `envoy_log_level` to Envoy. The CRDs' bare `off` is YAML 1.1's `false`, so the apiserver holds
+/// no `"off"`: Envoy's `off` cannot be set through a MeshConfig.
 pub const ENVOY_LOG_LEVELS: &[&str] = &["trace", "debug", "info", "warning", "warn", "error", "critical", "off"];
 /// zerolog levels accepted by OSM's `logger.SetLogLevel` (after lower-casing).
 pub const OSM_LOG_LEVELS: &[&str] = &["debug", "info", "warn", "error", "fatal", "panic", "disabled", "trace"];

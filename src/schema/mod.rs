@@ -5,9 +5,11 @@
 //! [`Schema::get`] turns that table into a tree per schema, built once and shared.
 
 pub mod configmap;
+mod enums;
 mod json_schema;
 pub mod meshconfig;
 
+pub use enums::{EnumMember, yaml11_bool};
 pub use meshconfig::{FIELDS, FieldDef};
 
 use std::fmt;
@@ -315,6 +317,8 @@ pub struct Node {
     pub props: Vec<(&'static str, Node)>,
     pub items: Option<Box<Node>>,
     pub required: Vec<&'static str>,
+    /// The CRD's enum as written (bare YAML scalars); [`Node::enum_members`] is what the
+    /// apiserver holds.
     pub enum_values: &'static [&'static str],
     pub minimum: Option<i64>,
     pub maximum: Option<i64>,
@@ -345,6 +349,11 @@ impl Node {
 
     pub fn prop(&self, name: &str) -> Option<&Node> {
         self.props.iter().find(|(k, _)| *k == name).map(|(_, n)| n)
+    }
+
+    /// The enum as the apiserver holds it after loading the CRD as YAML 1.1, in CRD order.
+    pub fn enum_members(&self) -> impl Iterator<Item = EnumMember> + '_ {
+        self.enum_values.iter().map(|w| EnumMember::loaded(w))
     }
 }
 

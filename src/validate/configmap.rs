@@ -137,6 +137,21 @@ fn check(f: &mut Findings, object: &Value, old: Option<&Value>, unknown_keys: Un
     }
 }
 
+/// The string `key` takes for the boolean `b` that YAML 1.1 (as kubectl reads a manifest) made of
+/// an unquoted word, when one is clearly meant: `"true"`/`"false"` for a boolean key, and for
+/// `envoy_log_level` the Envoy level spelled as a YAML 1.1 boolean (`off`), which v0.8 passes to
+/// Envoy verbatim, so `"off"` quoted is right there (unlike a MeshConfig's CRD enum).
+pub fn yaml11_meant(key: &str, b: bool) -> Option<&'static str> {
+    match crate::schema::configmap::key(key)?.kind {
+        ValueKind::Bool => Some(if b { "true" } else { "false" }),
+        ValueKind::EnvoyLogLevel => ENVOY_LOG_LEVELS
+            .iter()
+            .copied()
+            .find(|w| crate::schema::yaml11_bool(w) == Some(b)),
+        _ => None,
+    }
+}
+
 /// `data` of the new and the stored object.
 struct Ctx<'a> {
     data: &'a Map<String, Value>,

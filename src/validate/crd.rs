@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::field::{BadValue, FieldError, Layer, go_quote};
-use crate::schema::{JsonType, Node};
+use crate::schema::{EnumMember, JsonType, Node};
 
 /// The JSON type name kube-openapi reports for a decoded value. The apiserver decodes integral
 /// numbers that fit in int64 as integers and every other number as float64.
@@ -56,12 +56,15 @@ pub(super) fn check_type(path: &str, n: &Node, v: &Value) -> Option<FieldError> 
 /// the values it applies to (bounds on any number, enum on any value).
 pub(super) fn check_value(path: &str, n: &Node, v: &Value) -> Vec<FieldError> {
     let mut out = Vec::new();
-    if !n.enum_values.is_empty() && !v.as_str().is_some_and(|s| n.enum_values.contains(&s)) {
+    // The enum the apiserver holds: a boolean member (the CRDs' bare `off`) takes a boolean, so
+    // `logLevel: false` has only its type error.
+    if !n.enum_values.is_empty() && !n.enum_members().any(|m| m.matches(v)) {
         let value = match v {
             Value::Object(_) | Value::Array(_) => BadValue::Go(go_syntax_pruned(v)),
             other => BadValue::from(other),
         };
-        out.push(FieldError::not_supported(path, value, n.enum_values).with_layer(Layer::Crd));
+        let listed: Vec<&str> = n.enum_members().map(EnumMember::listed).collect();
+        out.push(FieldError::not_supported(path, value, &listed).with_layer(Layer::Crd));
     }
     match v {
         Value::String(s) => {
