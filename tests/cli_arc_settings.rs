@@ -193,7 +193,7 @@ fn rejects_what_helm_typing_and_the_values_schema_reject() {
         &out,
         &[
             r#"osm.osm.enableEgress: Invalid value: "yes": must be of type boolean"#,
-            r#"osm.osm.envoyLogLevel: Invalid value: "verbose": should match '^(trace|debug|info|warning|warn|error|critical|off)$'"#,
+            r#"osm.osm.envoyLogLevel: Unsupported value: "verbose": supported values: "trace", "debug", "info", "warning", "warn", "error", "critical", "off""#,
             "osm.osm.inboundPortExclusionList[1]: Invalid value: 0: should be greater than or equal to 1",
             r#"osm.osm.localProxyMode: Unsupported value: "podip": supported values: "Localhost", "PodIP""#,
             // A leading zero keeps it a string.
@@ -260,7 +260,7 @@ fn rejects_osm_config_backed_values_on_0_8_4() {
     assert_findings(
         &out,
         &[
-            r#"osm.OpenServiceMesh.envoyLogLevel: Invalid value: "Debug": should match '^(trace|debug|info|warning|warn|error|critical|off)$'"#,
+            r#"osm.OpenServiceMesh.envoyLogLevel: Unsupported value: "Debug": supported values: "trace", "debug", "info", "warning", "warn", "error", "critical", "off""#,
             r#"osm.OpenServiceMesh.outboundIPRangeExclusionList: Invalid value: "10.0.0.0/33": entry 1 "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"#,
             r#"osm.OpenServiceMesh.serviceCertValidityDuration: Invalid value: "forever": time: invalid duration "forever""#,
             r#"osm.OpenServiceMesh.tracing.port: Invalid value: "70000": must be between 0 and 65535, inclusive"#,
@@ -390,5 +390,18 @@ fn json_output_has_one_shape_for_valid_invalid_and_unusable_input() {
         unusable["error"]
             .as_str()
             .is_some_and(|e| e.contains("line 3 column 1"))
+    );
+}
+
+#[test]
+fn rejects_a_key_named_after_the_meshconfig_field_suggesting_the_setting_that_sets_it() {
+    // Named after the MeshConfig's sidecar.logLevel: no typo of any setting, so the suggestion
+    // comes from what the settings set.
+    let out = run("named-after-the-field.json", &[]);
+    assert_findings(
+        &out,
+        &[
+            r#"osm.osm.sidecarLogLevel: Forbidden: unknown setting; did you mean "osm.osm.envoyLogLevel" (it sets the MeshConfig's sidecar.logLevel)?"#,
+        ],
     );
 }

@@ -4,11 +4,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ARC_NAMESPACE, ExtensionVersion, FEEDS, Feed, Target, ValueDef, rows, setting_key, values_schema};
+use super::{
+    ARC_NAMESPACE, ExtensionVersion, FEEDS, Feed, Target, ValueDef, rows, setting_key, suggest, values_schema,
+};
 use crate::field::{BadValue, FieldError, go_quote, sort_by_path};
 use crate::schema::configmap::CONFIGMAP_NAME;
 use crate::schema::{GROUP, JsonType, KIND, MESH_CONFIG_NAME, Schema};
-use crate::validate::{self, UnknownKeys, resources, suggest::osa_distance};
+use crate::validate::{self, UnknownKeys, resources};
 
 /// Why a file cannot be checked at all (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,7 +302,7 @@ fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), Fie
                 "wrong prefix: extension {v} reads {}, so this key is silently ignored",
                 go_quote(&v.prefix())
             );
-            if let Some(s) = suggest(v, &right) {
+            if let Some(s) = suggest::near_key(v, &right) {
                 d.push_str(&format!("; did you mean {}?", go_quote(&s)));
             }
             d
@@ -313,9 +315,11 @@ fn resolve_key(v: ExtensionVersion, key: &str) -> Result<(Vec<Seg>, String), Fie
         first.to_owned()
     };
     let unknown = || {
-        let detail = match suggest(v, key) {
-            Some(s) => format!("unknown setting; did you mean {}?", go_quote(&s)),
-            None => {
+        let tail = rest.split_once('.').map_or("", |(_, t)| t);
+        let detail = match (suggest::near_key(v, key), suggest::by_target(v, tail)) {
+            (Some(s), _) => format!("unknown setting; did you mean {}?", go_quote(&s)),
+            (None, Some((s, sets))) => format!("unknown setting; did you mean {} (it sets {sets})?", go_quote(&s)),
+            (None, None) => {
                 let mut d = format!("unknown setting: OSM {} (extension {v}) has no such value", v.osm_tag());
                 let elsewhere = elsewhere(v, rest);
                 if !elsewhere.is_empty() {
@@ -397,33 +401,6 @@ fn split_key(s: &str) -> Vec<Seg> {
     }
     push(&mut cur, &mut out);
     out
-}
-
-/// The closest setting key of `v` to `key`, if close enough to be a typo.
-fn suggest(v: ExtensionVersion, key: &str) -> Option<String> {
-    let lower = key.to_ascii_lowercase();
-    let last = key.rsplit('.').next().unwrap_or(key);
-    let limit = (last.len() / 3).max(2);
-    let mut best: Option<(usize, String)> = None;
-    for d in rows(v).values() {
-        if d.path.ends_with("[]") || d.ty == JsonType::Object {
-            continue;
-        }
-        let candidate = setting_key(v, d.path);
-        // The distance is at least the difference in length; skip what cannot be close.
-        if lower.len().abs_diff(candidate.len()) > limit {
-            continue;
-        }
-        let dist = osa_distance(lower.as_bytes(), candidate.to_ascii_lowercase().as_bytes());
-        if dist <= limit
-            && best
-                .as_ref()
-                .is_none_or(|(b, c)| dist < *b || (dist == *b && candidate < *c))
-        {
-            best = Some((dist, candidate));
-        }
-    }
-    best.map(|(_, k)| k)
 }
 
 /// The chart's values with their (wrapper-overridden) defaults.
@@ -615,9 +592,11 @@ fn schema_errors(v: ExtensionVersion, values: &Value, known: &[Known]) -> Vec<Fi
                     .unwrap_or_default();
                 FieldError::not_supported(key, BadValue::from(instance), &valid)
             }
-            K::Pattern { pattern } => {
-                FieldError::invalid(key, BadValue::from(instance), format!("should match '{pattern}'{hint}"))
-            }
+            // The chart writes some enums as `^(a|b)$` patterns: say them as the enums they are.
+            K::Pattern { pattern } => match pattern_words(pattern) {
+                Some(words) => FieldError::not_supported(key, BadValue::from(instance), &words),
+                None => FieldError::invalid(key, BadValue::from(instance), format!("should match '{pattern}'{hint}")),
+            },
             K::Minimum { limit } => FieldError::invalid(
                 key,
                 BadValue::from(instance),
@@ -643,6 +622,14 @@ fn schema_errors(v: ExtensionVersion, values: &Value, known: &[Known]) -> Vec<Fi
         out.push(err);
     }
     out
+}
+
+/// The words of a pattern that only lists them, `^(trace|debug|…)$`.
+fn pattern_words(pattern: &str) -> Option<Vec<&str>> {
+    let inner = pattern.strip_prefix("^(")?.strip_suffix(")$")?;
+    let words: Vec<&str> = inner.split('|').collect();
+    let literal = |w: &&str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    words.iter().all(literal).then_some(words)
 }
 
 /// Container resources of the control plane (`osmController.resource`, `injector.resource`, …):

@@ -12,6 +12,7 @@
 mod check;
 mod draft7;
 mod feeds;
+mod suggest;
 mod values;
 
 pub use check::{InputError, Parsed, Report, check_settings, parse_settings, typed_value};
