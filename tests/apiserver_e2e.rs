@@ -133,10 +133,9 @@ impl Mesh {
             &format!("osm.meshNamespace={}", self.ns),
             "--set-string",
             &format!("osm.release={}", self.opts.release),
+            // url mode: the caBundle is the local process's CA; no Secret is named or mounted.
             "--set",
             "certificates.mode=secret",
-            "--set",
-            "certificates.secret.name=unused-out-of-cluster",
             "--set-file",
             &format!("certificates.secret.caBundle={}", ca_file.display()),
             "--set",
@@ -619,6 +618,240 @@ fn rejects_log_level_off_in_osms_crd_before_the_webhook() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Every enum of every shipped CRD, as the apiserver holds it
+
+/// A control plane whose MeshConfig CRD the enum walk replaces release by release (its own, so
+/// that no other test sees the CRD change).
+static ENUMS: LazyLock<ControlPlane> = LazyLock::new(ControlPlane::start);
+
+/// Each release's CRD, in the order the walk installs them (each serves every version the one
+/// before it stored), with the schemas it serves and the preset each is checked from.
+const CRD_WALK: &[(&str, &[(&str, &str)])] = &[
+    (
+        "meshconfig-crd-v0.9.2.yaml",
+        &[("0.9", "objects/meshconfig-v0.9.2.json")],
+    ),
+    (
+        "meshconfig-crd-v0.10.0.yaml",
+        &[("0.10", "objects/meshconfig-v0.10.0.json")],
+    ),
+    (
+        "meshconfig-crd-v0.11.1.yaml",
+        &[("0.11", "objects/meshconfig-v0.11.1.json")],
+    ),
+    (
+        "meshconfig-crd-v1.0.0.yaml",
+        &[("1.0", "objects/meshconfig-v1.0.0.json")],
+    ),
+    (
+        "meshconfig-crd-v1.1.4.yaml",
+        &[
+            ("1.1", "objects/meshconfig-v1.1.4.json"),
+            ("1.1", "objects/meshconfig-v1.1.4-v1alpha1.json"),
+        ],
+    ),
+    (
+        "meshconfig-crd-v1.2.4.yaml",
+        &[
+            ("1.2", "objects/meshconfig-v1.2.4.json"),
+            ("1.2", "objects/meshconfig-v1.2.4-v1alpha1.json"),
+        ],
+    ),
+    (
+        "meshconfig-crd-pre-rel-v1.2.yaml",
+        &[("1.2", "objects/meshconfig-pre-rel-v1.2.json")],
+    ),
+];
+
+/// Stands for a word written bare (unquoted) in the YAML manifest, as a user would write it.
+const BARE: &str = "\u{0}bare:";
+
+/// The paths (`["sidecar", "logLevel"]`) and written members of every enum under `n`.
+fn enums(
+    n: &meshconfig_webhook::schema::Node,
+    path: &mut Vec<&'static str>,
+    out: &mut Vec<(Vec<&'static str>, &'static [&'static str])>,
+) {
+    if !n.enum_values.is_empty() {
+        out.push((path.clone(), n.enum_values));
+    }
+    for (k, child) in &n.props {
+        path.push(k);
+        enums(child, path, out);
+        path.pop();
+    }
+}
+
+/// The values a user might write for an enum: every member quoted (as JSON would), every
+/// member and the YAML 1.1 booleans `off`, `on` and `no` bare (as a YAML manifest would), a
+/// member in the wrong case and a word that is no member.
+fn enum_candidates(members: &[&str]) -> Vec<Value> {
+    let mut out: Vec<Value> = members.iter().map(|m| json!(m)).collect();
+    for m in members.iter().copied().chain(["off", "on", "no"]) {
+        let bare = json!(format!("{BARE}{m}"));
+        if !out.contains(&bare) {
+            out.push(bare);
+        }
+    }
+    if let Some(first) = members.first() {
+        out.push(json!(first.to_uppercase()));
+    }
+    out.push(json!("bogus"));
+    out
+}
+
+/// `v` as a block-style YAML mapping: strings double-quoted (JSON's quoting is YAML's), except
+/// the ones marked [`BARE`], which are written as plain scalars.
+fn block_yaml(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s.strip_prefix(BARE).map_or_else(|| v.to_string(), str::to_owned),
+        other => other.to_string(),
+    };
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                match val {
+                    Value::Object(o) if !o.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        block_yaml(val, indent + 2, out);
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        for item in a {
+                            match item {
+                                Value::Object(_) | Value::Array(_) => {
+                                    out.push_str(&format!("{pad}- {}\n", item));
+                                }
+                                other => out.push_str(&format!("{pad}- {}\n", scalar(other))),
+                            }
+                        }
+                    }
+                    other => out.push_str(&format!("{pad}{k}: {}\n", scalar(other))),
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+    }
+}
+
+/// What a server-side dry run of a replacement answers, as `validate` prints it: the denial
+/// kubectl prints, or `allowed`, with the warnings either way.
+fn dry_run_answer(run: &Run) -> (String, Vec<String>) {
+    let (warnings, rest): (Vec<&str>, Vec<&str>) = run.stderr.lines().partition(|l| l.starts_with("Warning: "));
+    let warnings = warnings.into_iter().map(str::to_owned).collect();
+    if run.ok() {
+        ("allowed".to_owned(), warnings)
+    } else {
+        (rest.iter().map(|l| format!("{l}\n")).collect(), warnings)
+    }
+}
+
+#[test]
+fn validate_answers_every_enum_of_every_shipped_crd_as_a_server_side_dry_run() {
+    let _logs = LogsOnFailure(&ENUMS);
+    let cp: &'static ControlPlane = &ENUMS;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut compared = 0;
+    let mut disagreements = Vec::new();
+    for (crd, schemas) in CRD_WALK {
+        let path = repo().join("tests/fixtures/osm-crds").join(crd);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Applied as kubectl applies OSM's CRD (YAML 1.1), replacing the release before.
+        cp.apply(&text);
+        cp.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/meshconfigs.config.openservicemesh.io",
+        ])
+        .success("wait for the MeshConfig CRD");
+        for (release, preset) in *schemas {
+            let mut m = Mesh::new(
+                cp,
+                "enums",
+                MeshOptions {
+                    release,
+                    preset,
+                    ..MeshOptions::default()
+                },
+            );
+            m.serve_and_register();
+            let mut base = support::read_json(preset);
+            base["metadata"]["namespace"] = json!(m.ns);
+            let version = base["apiVersion"]
+                .as_str()
+                .and_then(|a| a.rsplit('/').next())
+                .unwrap_or("");
+            let schema = meshconfig_webhook::schema::Schema::get(
+                release.parse().expect("release"),
+                meshconfig_webhook::schema::ApiVersion::parse(version).expect("api version"),
+            )
+            .expect("schema");
+            let mut found = Vec::new();
+            enums(&schema.spec, &mut Vec::new(), &mut found);
+            assert!(!found.is_empty(), "{crd} {version}: no enum in the schema");
+            for (path, members) in found {
+                for value in enum_candidates(members) {
+                    let mut doc = base.clone();
+                    let mut at = &mut doc["spec"];
+                    for k in &path {
+                        at = &mut at[*k];
+                    }
+                    *at = value.clone();
+                    let mut yaml = String::new();
+                    block_yaml(&doc, 0, &mut yaml);
+                    let file = dir.path().join("doc.yaml");
+                    std::fs::write(&file, &yaml).expect("write the manifest");
+                    let file = file.display().to_string();
+                    // The apiserver may take a moment to serve a replaced CRD's schema.
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    let (cluster, ours) = loop {
+                        let cluster = dry_run_answer(&cp.kubectl(&["replace", "--dry-run=server", "-f", &file]));
+                        let out = std::process::Command::new(support::BIN)
+                            .args(["validate", "--osm-release", release, "--mesh-namespace", &m.ns, &file])
+                            .output()
+                            .expect("run validate");
+                        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+                        let stderr = String::from_utf8_lossy(&out.stderr);
+                        let warnings: Vec<String> = stderr
+                            .lines()
+                            .filter(|l| l.starts_with("Warning: "))
+                            .map(str::to_owned)
+                            .collect();
+                        let verdict = match out.status.code() {
+                            Some(0) => "allowed".to_owned(),
+                            Some(1) => stdout,
+                            other => format!("validate exited {other:?}: {stderr}"),
+                        };
+                        let ours = (verdict, warnings);
+                        if cluster == ours || Instant::now() > deadline {
+                            break (cluster, ours);
+                        }
+                        std::thread::sleep(Duration::from_millis(250));
+                    };
+                    compared += 1;
+                    if cluster != ours {
+                        disagreements.push(format!(
+                            "{crd} ({release}, {version}) spec.{} = {}:\n  the cluster: {cluster:?}\n  validate:    {ours:?}",
+                            path.join("."),
+                            value.as_str().map_or_else(|| value.to_string(), |s| s.replace(BARE, "bare "))
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {compared} disagree:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+    eprintln!("validate and the apiserver agree on {compared} enum values");
+}
+
+// ---------------------------------------------------------------------------------------------
 // OSM v0.9.2's CRD
 
 #[test]
@@ -749,6 +982,413 @@ fn helm_install_registers_the_webhook_in_each_self_contained_certificate_mode() 
         cp.helm(&["uninstall", &release, "--namespace", &ns])
             .success("helm uninstall");
     }
+}
+
+/// The chart installed with `helm install --wait` into a mesh's namespace (in-cluster: a
+/// Deployment that, without a kubelet, never gets a ready pod unless [`mark_ready`] says so).
+fn helm_install_wait(m: &Mesh, timeout: &str, extra: &[&str]) -> Run {
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    let release = m.release();
+    let mesh_namespace = format!("osm.meshNamespace={}", m.ns);
+    let mut args = vec![
+        "install",
+        &release,
+        &chart,
+        "--namespace",
+        &m.ns,
+        "--set",
+        &mesh_namespace,
+        "--wait",
+        "--timeout",
+        timeout,
+    ];
+    args.extend_from_slice(extra);
+    m.cp.helm(&args)
+}
+
+/// Writes the status the deployment controller and the kubelet would write once every pod of the
+/// Deployment's current generation is ready (this control plane runs neither).
+fn mark_ready(cp: &ControlPlane, ns: &str, deployment: &str) {
+    let run = cp
+        .kubectl(&["-n", ns, "get", "deployment", deployment, "-o", "json"])
+        .success("get the Deployment");
+    let d: Value = serde_json::from_str(&run.stdout).expect("Deployment JSON");
+    let replicas = d["spec"]["replicas"].as_i64().expect("replicas");
+    let status = json!({"status": {
+        "observedGeneration": d["metadata"]["generation"],
+        "replicas": replicas, "updatedReplicas": replicas,
+        "readyReplicas": replicas, "availableReplicas": replicas,
+        "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+        ],
+    }});
+    cp.kubectl(&[
+        "-n",
+        ns,
+        "patch",
+        "deployment",
+        deployment,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &status.to_string(),
+    ])
+    .success("mark the Deployment ready");
+}
+
+/// Waits until `deployment` exists (helm has created the release's resources).
+fn wait_for_deployment(cp: &ControlPlane, ns: &str, deployment: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cp.kubectl(&["-n", ns, "get", "deployment", deployment]).ok() {
+        assert!(
+            Instant::now() < deadline,
+            "helm created no Deployment {ns}/{deployment} within 60s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl Mesh {
+    /// The chart's webhook configuration for this mesh, if registered (its uid).
+    fn registered_uid(&self) -> Option<String> {
+        let run = self.cp.kubectl(&[
+            "get",
+            "validatingwebhookconfiguration",
+            &self.configuration_name(),
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ]);
+        run.ok().then_some(run.stdout)
+    }
+
+    /// Waits until a write is refused because no pod answers the registered webhook
+    /// (`refused`), or admitted (not refused): the apiserver picks up configurations
+    /// asynchronously.
+    fn wait_until_writes_refused(&self, refused: bool) -> Run {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let run = self.patch(r#"{"spec":{"sidecar":{"logLevel":"debug"}}}"#, &["--dry-run=server"]);
+            let failed_calling = run.stderr.contains(&format!("failed calling webhook \"{WEBHOOK}\""));
+            if failed_calling == refused && (refused || run.ok()) {
+                return run;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "MeshConfig writes were not {} within 30s: {run:?}",
+                if refused { "refused" } else { "admitted" }
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// The operations the registered MeshConfig webhook is called for.
+fn operations(m: &Mesh) -> String {
+    m.cp.kubectl(&[
+        "get",
+        "validatingwebhookconfiguration",
+        &m.configuration_name(),
+        "-o",
+        "jsonpath={.webhooks[0].rules[0].operations}",
+    ])
+    .success("get the webhook configuration")
+    .stdout
+}
+
+#[test]
+fn accepts_meshconfig_writes_after_a_failed_helm_install_wait() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = Mesh::new(&V1_2, "failed-install", MeshOptions::default());
+    // A typo in the image: the pods never become ready (here: no kubelet at all), --wait times out.
+    let run = helm_install_wait(&m, "10s", &["--set", "image.repository=registry.invalid/typo"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.starts_with(&format!(
+            "Error: INSTALLATION FAILED: resource Deployment/{}/{} not ready.",
+            m.ns,
+            m.configuration_name()
+        )),
+        "{run:?}"
+    );
+    assert_eq!(m.registered_uid(), None, "a failed install registered the webhook");
+
+    // The mesh's configuration can still be changed, and is stored.
+    let run = m.patch(r#"{"spec":{"sidecar":{"logLevel":"debug"}}}"#, &[]);
+    assert!(run.ok(), "a MeshConfig write after the failed install: {run:?}");
+    assert_eq!(m.get()["spec"]["sidecar"]["logLevel"], "debug");
+
+    // The failed release's NOTES (helm status) say what happened and what to do.
+    let status =
+        m.cp.helm(&["status", &m.release(), "--namespace", &m.ns])
+            .success("helm status");
+    assert!(status.stdout.contains("STATUS: failed"), "{status:?}");
+    assert!(
+        status
+            .stdout
+            .contains("If the install failed (--wait timed out: an image that cannot be pulled, no node to run on),\n   nothing was registered and MeshConfig writes go on unreviewed."),
+        "{status:?}"
+    );
+    // As the NOTES say: install again with fixed values; the registration follows the ready pods.
+    let release = m.release();
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    let again = {
+        let (cp, ns, release, chart) = (m.cp, m.ns.clone(), release.clone(), chart.clone());
+        std::thread::spawn(move || {
+            cp.helm(&[
+                "upgrade",
+                "--install",
+                &release,
+                &chart,
+                "-n",
+                &ns,
+                "--wait",
+                "--timeout",
+                "60s",
+                "--reuse-values",
+                "--set",
+                "image.repository=ghcr.io/meshconfig-webhook/meshconfig-webhook",
+            ])
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while m
+        .cp
+        .kubectl(&[
+            "get",
+            "deployment",
+            "-n",
+            &m.ns,
+            &m.configuration_name(),
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ])
+        .stdout
+        != "ghcr.io/meshconfig-webhook/meshconfig-webhook:0.1.0"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "helm upgrade did not update the Deployment within 60s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(m.registered_uid(), None, "registered before the pods are ready");
+    mark_ready(m.cp, &m.ns, &m.configuration_name());
+    let run = again.join().expect("helm upgrade thread");
+    assert!(run.ok(), "helm upgrade --install: {run:?}");
+    assert!(m.registered_uid().is_some(), "not registered once the pods were ready");
+    m.cp.helm(&["uninstall", &release, "--namespace", &m.ns])
+        .success("helm uninstall");
+}
+
+#[test]
+fn registers_the_webhook_only_once_helm_sees_ready_pods_and_removes_it_on_uninstall() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = Mesh::new(&V1_2, "hooked", MeshOptions::default());
+    let (release, deployment) = (m.release(), m.configuration_name());
+    let install = {
+        let (cp, ns, release) = (m.cp, m.ns.clone(), release.clone());
+        let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+        std::thread::spawn(move || {
+            cp.helm(&[
+                "install",
+                &release,
+                &chart,
+                "--namespace",
+                &ns,
+                "--set",
+                &format!("osm.meshNamespace={ns}"),
+                "--wait",
+                "--timeout",
+                "90s",
+            ])
+        })
+    };
+    wait_for_deployment(m.cp, &m.ns, &deployment);
+    // helm is waiting for the pods: nothing is registered, writes go on.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(m.registered_uid(), None, "registered while no pod is ready");
+    assert!(m.patch(r#"{"spec":{"sidecar":{"logLevel":"warn"}}}"#, &[]).ok());
+
+    mark_ready(m.cp, &m.ns, &deployment);
+    let run = install.join().expect("helm install thread");
+    assert!(run.ok(), "helm install --wait: {run:?}");
+    let uid = m.registered_uid().expect("registered once the pods were ready");
+    let vwc: Value = serde_json::from_str(
+        &m.cp
+            .kubectl(&["get", "validatingwebhookconfiguration", &deployment, "-o", "json"])
+            .success("get the webhook configuration")
+            .stdout,
+    )
+    .expect("VWC JSON");
+    for w in vwc["webhooks"].as_array().expect("webhooks") {
+        assert_eq!(w["failurePolicy"], "Fail");
+        assert_eq!(w["clientConfig"]["service"]["name"], deployment.as_str());
+    }
+    // Live: the Service has no ready pod behind it (a stand-in status), so writes are refused.
+    m.wait_until_writes_refused(true);
+
+    // A failed upgrade (its pods never ready) keeps the registration, whose pods still serve.
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    let run = m.cp.helm(&[
+        "upgrade",
+        &release,
+        &chart,
+        "--namespace",
+        &m.ns,
+        "--reuse-values",
+        "--wait",
+        "--timeout",
+        "5s",
+        "--set",
+        "webhook.protectDelete=true",
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(m.registered_uid().as_deref(), Some(uid.as_str()));
+    assert_eq!(
+        operations(&m),
+        r#"["CREATE","UPDATE"]"#,
+        "the failed revision's rules are registered"
+    );
+
+    // Once those pods are ready, the same upgrade registers the new rules, in place (Helm 4
+    // applies hooks server-side: there is no moment without a registration).
+    mark_ready(m.cp, &m.ns, &deployment);
+    let run = m.cp.helm(&[
+        "upgrade",
+        &release,
+        &chart,
+        "--namespace",
+        &m.ns,
+        "--reuse-values",
+        "--wait",
+        "--timeout",
+        "60s",
+        "--set",
+        "webhook.protectDelete=true",
+    ]);
+    assert!(run.ok(), "helm upgrade --wait: {run:?}");
+    assert_eq!(
+        m.registered_uid().as_deref(),
+        Some(uid.as_str()),
+        "replaced rather than updated"
+    );
+    assert_eq!(operations(&m), r#"["CREATE","UPDATE","DELETE"]"#);
+
+    // helm rollback registers the revision rolled back to, again once its pods are ready.
+    let rollback = {
+        let (cp, ns, release) = (m.cp, m.ns.clone(), release.clone());
+        std::thread::spawn(move || {
+            cp.helm(&[
+                "rollback",
+                &release,
+                "1",
+                "--namespace",
+                &ns,
+                "--wait",
+                "--timeout",
+                "90s",
+            ])
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while m
+        .cp
+        .kubectl(&[
+            "-n",
+            &m.ns,
+            "get",
+            "deployment",
+            &deployment,
+            "-o",
+            "jsonpath={.metadata.generation}",
+        ])
+        .stdout
+        != "3"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "helm rollback did not update the Deployment within 60s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        operations(&m),
+        r#"["CREATE","UPDATE","DELETE"]"#,
+        "rolled back before the pods are ready"
+    );
+    mark_ready(m.cp, &m.ns, &deployment);
+    let run = rollback.join().expect("helm rollback thread");
+    assert!(run.ok(), "helm rollback --wait: {run:?}");
+    assert_eq!(operations(&m), r#"["CREATE","UPDATE"]"#);
+
+    // Uninstall removes it (helm keeps hooks; the chart's pre-delete hook does not): writes go on.
+    m.cp.helm(&["uninstall", &release, "--namespace", &m.ns])
+        .success("helm uninstall");
+    assert_eq!(
+        m.registered_uid(),
+        None,
+        "the webhook configuration outlived helm uninstall"
+    );
+    m.wait_until_writes_refused(false);
+    assert!(m.patch(r#"{"spec":{"sidecar":{"logLevel":"info"}}}"#, &[]).ok());
+}
+
+#[test]
+fn policy_notes_wait_for_the_policy_then_show_the_denial_kubectl_prints() {
+    let _logs = LogsOnFailure(&V1_2);
+    let m = Mesh::new(&V1_2, "policy-notes", MeshOptions::default());
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    let release = m.release();
+    let run =
+        m.cp.helm(&[
+            "install",
+            &release,
+            &chart,
+            "--namespace",
+            &m.ns,
+            "--set",
+            "enforcement=policy",
+            "--set",
+            &format!("osm.meshNamespace={}", m.ns),
+        ])
+        .success("helm install enforcement=policy");
+    let notes = run
+        .stdout
+        .split_once("NOTES:")
+        .map(|(_, n)| n.replace("\\\n", " "))
+        .expect("NOTES");
+    let line = |prefix: &str| -> String {
+        match notes.lines().map(str::trim).find(|l| l.starts_with(prefix)) {
+            Some(l) => l.to_owned(),
+            None => panic!("no line starting {prefix:?} in the NOTES:\n{notes}"),
+        }
+    };
+    let (wait, try_it, denial) = (line("while "), line("kubectl patch "), line("The meshconfigs "));
+    // The NOTES' own commands, right after the install, with the pinned kubectl.
+    let shell = |script: &str| -> Run {
+        let mut path = repo().join("bin").into_os_string();
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        let out = std::process::Command::new("timeout")
+            .args(["60", "bash", "-c", script])
+            .env("PATH", path)
+            .env("KUBECONFIG", &m.cp.kubeconfig)
+            .env("HOME", &m.cp.dir)
+            .output()
+            .expect("run bash");
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    shell(&wait).success("the NOTES' wait for the policy");
+    let run = shell(&try_it);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.stderr, format!("{denial}\n"));
+    m.cp.helm(&["uninstall", &release, "--namespace", &m.ns])
+        .success("helm uninstall");
 }
 
 // ---------------------------------------------------------------------------------------------

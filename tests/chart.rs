@@ -184,8 +184,32 @@ impl Manifests {
             .collect()
     }
 
+    /// The ValidatingWebhookConfigurations that are Helm hooks for `event` (e.g. `post-install`).
+    fn hooks_for(&self, event: &str) -> Vec<&Value> {
+        self.all("ValidatingWebhookConfiguration")
+            .into_iter()
+            .filter(|d| hook_events(d).contains(&event))
+            .collect()
+    }
+
+    /// The webhook configuration that registers the webhook (the post-install hook).
+    fn registration(&self) -> &Value {
+        match self.hooks_for("post-install").as_slice() {
+            [one] => one,
+            other => panic!("expected one post-install webhook configuration, found {}", other.len()),
+        }
+    }
+
+    /// The empty webhook configuration that removes the registration (the pre-delete hook).
+    fn cleanup(&self) -> &Value {
+        match self.hooks_for("pre-delete").as_slice() {
+            [one] => one,
+            other => panic!("expected one pre-delete webhook configuration, found {}", other.len()),
+        }
+    }
+
     fn webhooks(&self) -> &[Value] {
-        arr(&self.one("ValidatingWebhookConfiguration")["webhooks"])
+        arr(&self.registration()["webhooks"])
     }
 
     fn webhook(&self, name: &str) -> &Value {
@@ -194,6 +218,14 @@ impl Manifests {
             None => panic!("no webhook named {name}"),
         }
     }
+}
+
+/// The Helm hook events an object is annotated with (`helm.sh/hook`); none for a plain resource.
+fn hook_events(d: &Value) -> Vec<&str> {
+    d["metadata"]["annotations"]["helm.sh/hook"]
+        .as_str()
+        .map(|h| h.split(',').map(str::trim).collect())
+        .unwrap_or_default()
 }
 
 fn str_of(v: &Value) -> &str {
@@ -445,6 +477,7 @@ fn combos() -> Vec<Combo> {
         c("mode-cert-manager-issuer", NAMESPACE, file("cert-manager-issuer.yaml")),
         c("mode-secret", NAMESPACE, file("secret.yaml")),
         c("everything", NAMESPACE, file("everything.yaml")),
+        c("url", NAMESPACE, url_mode("https://127.0.0.1:8443/validate")),
     ]
 }
 
@@ -1103,11 +1136,12 @@ fn helm_mode_generates_a_ca_and_serving_pair_the_apiserver_accepts() {
         for w in m.webhooks() {
             assert_eq!(w["clientConfig"]["caBundle"], ca_b64, "caBundle is the Secret's CA");
         }
-        assert!(
-            m.one("ValidatingWebhookConfiguration")["metadata"]
-                .get("annotations")
-                .is_none()
-        );
+        // Only the hook's own annotations: nothing for cert-manager's cainjector.
+        let annotations = m.registration()["metadata"]["annotations"]
+            .as_object()
+            .map(|a| a.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        assert_eq!(annotations, ["helm.sh/hook", "helm.sh/hook-delete-policy"]);
 
         let ca_pem = base64_decode(ca_b64);
         let cert_pem = base64_decode(str_of(&data["tls.crt"]));
@@ -1182,7 +1216,7 @@ fn cert_manager_mode_issues_through_a_private_ca_and_injects_it() {
         assert!(str_of(d).ends_with('h'));
     }
     assert_mounts_tls_secret(&m, str_of(&serving["spec"]["secretName"]));
-    let vwc = m.one("ValidatingWebhookConfiguration");
+    let vwc = m.registration();
     assert_eq!(
         vwc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
         format!("{NAMESPACE}/meshconfig-webhook-tls")
@@ -1310,11 +1344,46 @@ fn rejects_an_unquoted_osm_release_with_a_hint_to_quote_it() {
     assert_refused(
         KUBE_LATEST,
         &["-f", &values],
-        r#"osm.release is the number 0.1, not a release: quote it (release: "0.10" in a values file"#,
+        r#"osm.release is the number 0.1, not a release: quote it (release: "0.10" in a values file, --set-string osm.release=0.10 on the command line); unquoted, YAML reads 0.10 as the number 0.1"#,
     );
     std::fs::write(dir.path().join("values.yaml"), "osm:\n  release: \"0.10\"\n").unwrap_or_else(|e| panic!("{e}"));
     let args = render(&["-f", &values]).args();
     assert_eq!(flag_value(&args, "--osm-release"), "0.10");
+}
+
+#[test]
+fn rejects_an_unquoted_osm_release_citing_the_value_given() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let values = dir.path().join("values.yaml");
+    let path = values.display().to_string();
+    for (unquoted, message) in [
+        // The number is the release as written: quoting it is all there is to say.
+        (
+            "1.2",
+            r#"osm.release is the number 1.2, not a release: quote it (release: "1.2" in a values file, --set-string osm.release=1.2 on the command line)"#,
+        ),
+        (
+            "0.9",
+            r#"osm.release is the number 0.9, not a release: quote it (release: "0.9" in a values file, --set-string osm.release=0.9 on the command line)"#,
+        ),
+        // YAML dropped a trailing zero: cite the release it stands for.
+        (
+            "1.0",
+            r#"osm.release is the number 1, not a release: quote it (release: "1.0" in a values file, --set-string osm.release=1.0 on the command line); unquoted, YAML reads 1.0 as the number 1"#,
+        ),
+    ] {
+        std::fs::write(&values, format!("osm:\n  release: {unquoted}\n")).unwrap_or_else(|e| panic!("{e}"));
+        match try_template(NAMESPACE, KUBE_LATEST, &["-f", &path]) {
+            Ok(_) => panic!("osm.release: {unquoted} (unquoted) should have been refused"),
+            Err(e) => {
+                assert!(e.contains(message), "release: {unquoted}: want {message:?}, got:\n{e}");
+                assert!(
+                    unquoted == "1.0" || !e.contains("0.10"),
+                    "release: {unquoted}: the error cites another release:\n{e}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -1831,10 +1900,22 @@ fn renders_only_the_policy_for_enforcement_policy() {
             "serviceMonitor.enabled=true",
         ]);
         let kinds: Vec<&str> = m.0.iter().map(|d| str_of(&d["kind"])).collect();
+        // The one webhook object is the empty cleanup hook, which removes a webhook an earlier
+        // revision registered.
         assert_eq!(
             kinds,
-            ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"],
+            [
+                "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionPolicyBinding",
+                "ValidatingWebhookConfiguration"
+            ],
             "{mode}"
+        );
+        assert_eq!(arr(&m.cleanup()["webhooks"]).len(), 0, "{mode}");
+        assert!(
+            m.hooks_for("post-install")
+                .iter()
+                .all(|d| arr(&d["webhooks"]).is_empty())
         );
     }
 }
@@ -1892,4 +1973,294 @@ fn rejects_enforcement_policy_below_kubernetes_1_30_and_unknown_modes() {
     assert_refused(KUBE_LATEST, &["--set", "enforcement=cel"], "enforcement");
     // The webhook alone still renders there.
     assert!(try_template(NAMESPACE, "1.29.0", &[]).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// When the webhook is registered, and its removal (docs/install.md, "Why the webhook
+// configuration is a Helm hook"); tests/apiserver_e2e.rs runs the same with helm on a real
+// apiserver.
+
+#[test]
+fn registers_the_webhook_only_as_a_hook_after_the_pods_are_ready() {
+    for args in [
+        &[][..],
+        &["--set", "enforcement=both"],
+        &["-f", &fixture("cert-manager.yaml")],
+    ] {
+        let m = render(args);
+        let vwc = m.registration();
+        // Post hooks run once --wait has seen every resource ready, never after it timed out.
+        assert_eq!(
+            hook_events(vwc),
+            ["post-install", "post-upgrade", "post-rollback"],
+            "{args:?}"
+        );
+        // The pinned helm is Helm 4, which applies hooks server-side: an upgrade updates the
+        // configuration in place. hook-failed never fires for a configuration, so it stays.
+        assert_eq!(
+            vwc["metadata"]["annotations"]["helm.sh/hook-delete-policy"], "hook-failed",
+            "{args:?}"
+        );
+        // Everything else is a plain resource that helm --wait waits for.
+        for d in &m.0 {
+            if d["kind"] != "ValidatingWebhookConfiguration" {
+                assert!(hook_events(d).is_empty(), "{args:?}: {} is a hook", d["kind"]);
+            }
+        }
+        assert_eq!(m.all("ValidatingWebhookConfiguration").len(), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn removes_the_webhook_configuration_before_uninstall_and_after_a_switch_to_the_policy() {
+    let m = render(&[]);
+    let cleanup = m.cleanup();
+    // Same name: helm deletes the registration before it creates this hook, then deletes this.
+    assert_eq!(cleanup["metadata"]["name"], m.registration()["metadata"]["name"]);
+    assert_eq!(hook_events(cleanup), ["pre-delete"]);
+    assert_eq!(
+        cleanup["metadata"]["annotations"]["helm.sh/hook-delete-policy"],
+        "before-hook-creation,hook-succeeded"
+    );
+    assert_eq!(arr(&cleanup["webhooks"]).len(), 0, "the cleanup hook reviews nothing");
+
+    // enforcement=policy: an upgrade or rollback to it removes a webhook registered before.
+    let m = render(&["--set", "enforcement=policy"]);
+    let cleanup = m.cleanup();
+    assert_eq!(
+        hook_events(cleanup),
+        ["pre-delete", "post-install", "post-upgrade", "post-rollback"]
+    );
+    assert_eq!(cleanup["metadata"]["name"], RELEASE);
+    assert_eq!(arr(&cleanup["webhooks"]).len(), 0);
+}
+
+/// Values for url mode: the webhook at `url`, trusted through the secret.yaml fixture's CA.
+fn url_mode(url: &str) -> Vec<String> {
+    let values_text = std::fs::read_to_string(fixture("secret.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let values: Value = serde_saphyr::from_str(&values_text).unwrap_or_else(|e| panic!("{e}"));
+    let pem = str_of(&values["certificates"]["secret"]["caBundle"]).trim().to_owned();
+    [
+        "--set",
+        &format!("webhook.url={url}"),
+        "--set",
+        "certificates.mode=secret",
+        "--set",
+        &format!("certificates.secret.caBundle={}", base64_encode(pem.as_bytes())),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn accepts_webhook_url_without_a_secret_name_and_renders_only_the_webhook_configuration() {
+    let url = "https://127.0.0.1:8443/validate";
+    let args = url_mode(url);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let m = render(&args);
+    // No Deployment, Service, ServiceAccount, Secret, PodDisruptionBudget or NetworkPolicy:
+    // nothing in the cluster serves or mounts anything.
+    let kinds: BTreeSet<&str> = m.0.iter().map(|d| str_of(&d["kind"])).collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["ValidatingWebhookConfiguration"]),
+        "{:?}",
+        m.summary()
+    );
+    for w in m.webhooks() {
+        assert_eq!(w["clientConfig"]["url"], url);
+        assert!(w["clientConfig"].get("service").is_none());
+        assert!(!str_of(&w["clientConfig"]["caBundle"]).is_empty());
+    }
+    // Also with everything.yaml's in-cluster values, which then have nothing to apply to.
+    let mut all = args.clone();
+    let everything = fixture("everything.yaml");
+    all.extend(["-f", everything.as_str()]);
+    let m = render(&all);
+    assert!(!m.has("Deployment") && !m.has("Service") && !m.has("ServiceMonitor"));
+    // enforcement=both keeps the policy beside the URL's webhook.
+    let mut both = args.clone();
+    both.extend(["--set", "enforcement=both"]);
+    let m = render(&both);
+    assert!(m.has("ValidatingAdmissionPolicy") && !m.has("Deployment"));
+}
+
+#[test]
+fn rejects_webhook_url_with_a_certificate_mode_made_for_the_in_cluster_service() {
+    for mode in ["helm", "cert-manager"] {
+        assert_refused(
+            KUBE_LATEST,
+            &[
+                "--set",
+                "webhook.url=https://127.0.0.1:8443/validate",
+                "--set",
+                &format!("certificates.mode={mode}"),
+            ],
+            &format!(
+                "webhook.url needs certificates.mode=secret and certificates.secret.caBundle (the CA that signed the certificate of the server at https://127.0.0.1:8443/validate): certificates.mode={mode} makes a certificate for the in-cluster Service, which webhook.url does not use"
+            ),
+        );
+    }
+    assert_refused(
+        KUBE_LATEST,
+        &[
+            "--set",
+            "webhook.url=https://127.0.0.1:8443/validate",
+            "--set",
+            "certificates.mode=secret",
+        ],
+        "/certificates/secret/caBundle",
+    );
+    // Without webhook.url, secret mode still needs the Secret the pods mount.
+    assert_refused(
+        KUBE_LATEST,
+        &[
+            "--set",
+            "certificates.mode=secret",
+            "--set",
+            "certificates.secret.caBundle=x",
+        ],
+        "/certificates/secret/name",
+    );
+}
+
+/// `helm install --dry-run=client` with `extra`: the NOTES helm prints.
+fn notes(extra: &[&str]) -> String {
+    let chart = chart_dir();
+    let mut args = vec![
+        "install",
+        RELEASE,
+        chart.as_str(),
+        "--namespace",
+        NAMESPACE,
+        "--dry-run=client",
+    ];
+    args.extend_from_slice(extra);
+    let out = run_tool("helm", &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    match stdout.split_once("NOTES:") {
+        Some((_, n)) => n.to_owned(),
+        None => panic!("no NOTES in:\n{stdout}"),
+    }
+}
+
+/// The words of the `serve` command line the NOTES show (backslash continuations joined), after
+/// `serve`.
+fn notes_serve_flags(notes: &str) -> Vec<String> {
+    let joined = notes.replace("\\\n", " ");
+    let line = match joined
+        .lines()
+        .find(|l| l.trim_start().starts_with("cargo run --release -- serve "))
+    {
+        Some(l) => l,
+        None => panic!("NOTES show no `cargo run --release -- serve` line:\n{notes}"),
+    };
+    let (_, flags) = line.split_once(" serve ").unwrap_or_else(|| panic!("{line}"));
+    flags
+        .split_whitespace()
+        .map(|w| w.trim_matches('\'').to_owned())
+        .collect()
+}
+
+#[test]
+fn notes_in_url_mode_print_serve_with_the_flags_the_deployment_would_pass() {
+    for values in [
+        vec![],
+        vec!["--set", "webhook.protectDelete=true"],
+        vec!["-f", "everything.yaml"],
+        vec![
+            "--set-string",
+            "osm.release=0.10",
+            "--set",
+            "osm.meshNamespace=osm-system",
+        ],
+        vec![
+            "--set",
+            "osm.unknownConfigMapKeys=warn",
+            "--set",
+            "server.maxInFlight=8",
+        ],
+    ] {
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| {
+                if v.ends_with(".yaml") {
+                    fixture(v)
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let deployment = render(&values).args();
+        // The Deployment's flags from --service-name on decide reviews and limits; before it
+        // come addresses and certificate paths inside the pod.
+        let start = deployment
+            .iter()
+            .position(|a| a.starts_with("--service-name="))
+            .unwrap_or_else(|| panic!("{deployment:?}"));
+        let url = url_mode("https://127.0.0.1:8443/validate");
+        let mut args: Vec<&str> = values.clone();
+        args.extend(url.iter().map(String::as_str));
+        let printed = notes_serve_flags(&notes(&args));
+        assert_eq!(
+            printed[..2],
+            ["--addr=127.0.0.1:8443", "--admin-addr=127.0.0.1:9090"],
+            "{values:?}"
+        );
+        assert_eq!(printed[2..], deployment[start + 1..], "{values:?}");
+    }
+}
+
+#[test]
+fn notes_in_url_mode_listen_where_the_url_points() {
+    for (url, addr, admin) in [
+        ("https://127.0.0.1:8443/validate", "127.0.0.1:8443", "127.0.0.1:9090"),
+        ("https://localhost/validate", "localhost:443", "localhost:9090"),
+        ("https://[::1]:9443/validate", "[::1]:9443", "[::1]:9090"),
+        // A name the apiserver resolves to this machine: listen on every address.
+        ("https://dev.example.com:8443/validate", "0.0.0.0:8443", "0.0.0.0:9090"),
+    ] {
+        let values = url_mode(url);
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let printed = notes_serve_flags(&notes(&values));
+        assert_eq!(printed[0], format!("--addr={addr}"), "{url}");
+        assert_eq!(printed[1], format!("--admin-addr={admin}"), "{url}");
+    }
+}
+
+#[test]
+fn notes_tell_what_to_do_when_an_install_fails() {
+    let n = notes(&[]);
+    for expect in [
+        "registered by a Helm hook once `--wait` has\n   seen the pods ready",
+        "nothing was registered and MeshConfig writes go on unreviewed",
+        "helm uninstall meshconfig-webhook -n arc-osm-system",
+        "helm upgrade --install meshconfig-webhook <chart> -n arc-osm-system --wait --reuse-values",
+    ] {
+        assert!(n.contains(expect), "NOTES should say {expect:?}:\n{n}");
+    }
+}
+
+#[test]
+fn notes_for_the_policy_wait_until_it_denies_before_trying_it() {
+    let n = notes(&["--set", "enforcement=policy"]);
+    let joined = n.replace("\\\n", " ");
+    let wait = match joined.lines().map(str::trim).find(|l| l.starts_with("while ")) {
+        Some(l) => l,
+        None => panic!("the policy NOTES do not wait for the policy:\n{n}"),
+    };
+    let try_it = match joined
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("kubectl patch meshconfig"))
+    {
+        Some(l) => l,
+        None => panic!("no dry run to try in:\n{n}"),
+    };
+    // The loop runs the very dry run shown next, until the apiserver denies it.
+    assert_eq!(wait, format!("while {try_it} >/dev/null 2>&1; do sleep 1; done"));
+    assert!(joined.find(wait) < joined.find(&format!("\n   {try_it}\n")));
 }

@@ -86,7 +86,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 Refuse value combinations the schema cannot express, with a message saying what to change.
-Included from the Deployment so that every render runs it.
+Included from the webhook configuration's template, which every webhook render has (url mode
+renders no Deployment).
 */}}
 {{- define "meshconfig-webhook.checks" -}}
 {{- if and .Values.webhook.configMaps.enabled .Values.webhook.matchConditions.enabled (semverCompare "<1.28.0-0" .Capabilities.KubeVersion.Version) }}
@@ -100,13 +101,27 @@ Included from the Deployment so that every render runs it.
 {{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) + server.shutdownTimeoutSeconds (%d), or pods are killed mid-drain" (int .Values.terminationGracePeriodSeconds) $preStop (int .Values.server.shutdownTimeoutSeconds)) }}
 {{- end }}
 {{- if not (kindIs "string" .Values.osm.release) }}
-{{- fail (printf "osm.release is the number %v, not a release: quote it (release: \"0.10\" in a values file, --set-string on the command line); unquoted, YAML reads 0.10 as the number 0.1" .Values.osm.release) }}
+{{- /* Cite the release the number stands for (0.1 is 0.10 unquoted, 1 is 1.0), else the number itself. */}}
+{{- $number := .Values.osm.release }}
+{{- $meant := toString $number }}
+{{- range list "0.9" "0.10" "0.11" "1.0" "1.1" "1.2" }}
+{{- if eq (float64 .) (float64 $number) }}{{ $meant = . }}{{ end }}
 {{- end }}
-{{- if and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.name) }}
+{{- $misread := "" }}
+{{- if ne $meant (toString $number) }}
+{{- $misread = printf "; unquoted, YAML reads %s as the number %v" $meant $number }}
+{{- end }}
+{{- fail (printf "osm.release is the number %v, not a release: quote it (release: \"%s\" in a values file, --set-string osm.release=%s on the command line)%s" $number $meant $meant $misread) }}
+{{- end }}
+{{- if .Values.webhook.url }}
+{{- if ne .Values.certificates.mode "secret" }}
+{{- fail (printf "webhook.url needs certificates.mode=secret and certificates.secret.caBundle (the CA that signed the certificate of the server at %s): certificates.mode=%s makes a certificate for the in-cluster Service, which webhook.url does not use" .Values.webhook.url .Values.certificates.mode) }}
+{{- end }}
+{{- else if and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.name) }}
 {{- fail "certificates.mode=secret needs certificates.secret.name (a kubernetes.io/tls Secret)" }}
 {{- end }}
 {{- if and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.caBundle) }}
-{{- fail "certificates.mode=secret needs certificates.secret.caBundle (the CA that signed the Secret's certificate)" }}
+{{- fail (printf "certificates.mode=secret needs certificates.secret.caBundle (the CA that signed the %s certificate)" (ternary "webhook.url server's" "Secret's" (not (empty .Values.webhook.url)))) }}
 {{- end }}
 {{- end }}
 
@@ -132,4 +147,55 @@ refused, and so is anything that is not certificates (the apiserver would fail e
 {{- else }}
 {{- $ca }}
 {{- end }}
+{{- end }}
+
+{{/*
+In-cluster objects (Deployment, Service, certificate, …): the webhook's enforcement without
+webhook.url. With webhook.url the webhook is served elsewhere (a development machine) and the
+chart renders only its configuration.
+*/}}
+{{- define "meshconfig-webhook.inCluster" -}}
+{{- if and (include "meshconfig-webhook.webhookEnabled" .) (not .Values.webhook.url) }}true{{ end }}
+{{- end }}
+
+{{/*
+The `serve` flags that decide reviews and limits, as a JSON array: the Deployment passes them, and
+url mode's NOTES print them for a `serve` started by hand, so the two never differ.
+*/}}
+{{- define "meshconfig-webhook.serveFlags" -}}
+{{- $s := .Values.server }}
+{{- $flags := list (printf "--osm-release=%s" (toString .Values.osm.release)) (printf "--mesh-namespace=%s" .Values.osm.meshNamespace) (printf "--unknown-configmap-keys=%s" .Values.osm.unknownConfigMapKeys) }}
+{{- if .Values.webhook.protectDelete }}
+{{- $flags = append $flags "--protect-delete" }}
+{{- end }}
+{{- $flags = concat $flags (list (printf "--max-body-bytes=%d" (int64 $s.maxBodyBytes)) (printf "--shutdown-timeout=%ds" (int64 $s.shutdownTimeoutSeconds)) (printf "--cert-reload-interval=%ds" (int64 $s.certReloadIntervalSeconds))) }}
+{{- if $s.http2 }}
+{{- $flags = append $flags "--http2" }}
+{{- end }}
+{{- $flags = concat $flags (list (printf "--header-read-timeout=%ds" (int64 $s.headerReadTimeoutSeconds)) (printf "--tls-handshake-timeout=%ds" (int64 $s.tlsHandshakeTimeoutSeconds)) (printf "--body-read-timeout=%ds" (int64 $s.bodyReadTimeoutSeconds)) (printf "--max-connections=%d" (int64 $s.maxConnections)) (printf "--max-in-flight=%d" (int64 $s.maxInFlight)) (printf "--log-format=%s" $s.logFormat) (printf "--log-level=%s" $s.logLevel)) }}
+{{- $flags = concat $flags $s.extraArgs }}
+{{- toJson $flags }}
+{{- end }}
+
+{{/*
+url mode: where a `serve` started by hand listens so that webhook.url reaches it: the URL's host
+when it is a loopback name or address, otherwise every address (the URL names this machine as the
+apiserver sees it); the URL's port, 443 when it has none.
+*/}}
+{{- define "meshconfig-webhook.urlListenHost" -}}
+{{- $u := urlParse .Values.webhook.url }}
+{{- $host := $u.hostname }}
+{{- if or (eq $host "localhost") (hasPrefix "127." $host) }}
+{{- $host }}
+{{- else if eq $host "::1" }}
+{{- "[::1]" }}
+{{- else }}
+{{- "0.0.0.0" }}
+{{- end }}
+{{- end }}
+
+{{- define "meshconfig-webhook.urlPort" -}}
+{{- $u := urlParse .Values.webhook.url }}
+{{- $port := regexFind ":[0-9]+$" $u.host | trimPrefix ":" }}
+{{- default "443" $port }}
 {{- end }}
