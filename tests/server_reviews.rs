@@ -502,3 +502,43 @@ async fn accepts_the_fixture_reviews_with_their_documented_decisions() {
         assert_eq!(response(&body)["allowed"], allowed, "{file}: {body}");
     }
 }
+
+#[tokio::test]
+async fn answers_the_readme_quick_start_review_exactly_as_the_readme_shows() {
+    // The README's quick start posts a fixture with curl and shows the answer: both must hold.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let start = readme.find("## Quick start").expect("a quick start section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let curl = section
+        .lines()
+        .skip_while(|l| !l.starts_with("curl "))
+        .take_while(|l| !l.starts_with("```"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(curl.contains("https://127.0.0.1:8443/validate"), "{curl}");
+    let fixture = curl
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("@tests/fixtures/"))
+        .expect("curl --data @tests/fixtures/…");
+    let block = section.split("```json\n").nth(1).expect("the answer as a json block");
+    let shown: Value =
+        serde_json::from_str(&block[..block.find("```").expect("end of block")]).expect("the answer is JSON");
+
+    let wh = Webhook::start(&[]);
+    let (status, body) = wh.review(&support::read_json(fixture)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, shown, "the README's quick start shows another answer");
+    // It shows a semantic denial: a value the CRD's schema admits (a string), not a type error
+    // that a real apiserver would refuse before any webhook.
+    let causes = body["response"]["status"]["details"]["causes"]
+        .as_array()
+        .expect("causes");
+    assert!(
+        causes
+            .iter()
+            .all(|c| c["reason"] == "FieldValueInvalid"
+                && !c["message"].as_str().unwrap_or("").contains("must be of type")),
+        "{causes:?}"
+    );
+}
