@@ -264,7 +264,9 @@ class Builder:
         self.patch(f"{p}/{kind}", path, val)
         if "enum" in node:
             for v in node["enum"]:
-                self.patch(f"{p}/enum-valid-{v}", path, v)
+                # The CRDs' bare `off` is YAML 1.1's false: the string "off" is refused.
+                kind = "enum-off-refused" if (name, v) == ("logLevel", "off") else f"enum-valid-{v}"
+                self.patch(f"{p}/{kind}", path, v)
             bad = {"logLevel": "verbose", "localProxyMode": "Loopback"}.get(name, "TLSv1_4")
             self.patch(f"{p}/enum-unsupported", path, bad)
             self.patch(f"{p}/enum-wrong-case", path, node["enum"][-1].upper() if name == "logLevel" else node["enum"][-1].lower())
@@ -429,13 +431,13 @@ class Builder:
                 self.add(f"valid/{label}", patch={"spec": body})
 
     def logLevel_cases(self):
-        # "off" is accepted (the enum item is quoted in our CRD copies) and
-        # YAML-1.1 false is not a level
-        # (the PATCH "enum-valid-off" case is generated with the other levels)
+        # "off" is refused (the CRD's bare `off` is YAML 1.1's false, which is
+        # the member the apiserver holds; a boolean has only its type error)
+        # (the PATCH "enum-off-refused" case is generated with the other levels)
         path = ("sidecar", "logLevel")
         if "sidecar.logLevel/type-boolean" not in self.names:
             self.patch("sidecar.logLevel/boolean-false", path, False)
-        self.create("create/sidecar.logLevel/off-allowed", {"sidecar": {"logLevel": "off"}})
+        self.create("create/sidecar.logLevel/off-refused", {"sidecar": {"logLevel": "off"}})
         self.create("create/sidecar.logLevel/unsupported", {"sidecar": {"logLevel": "fatal"}})
 
     def unknown_cases(self):

@@ -66,9 +66,10 @@ SCHEMAS = [
     ("1.2", "v1alpha3", "meshconfig-crd-pre-rel-v1.2.yaml", "meshconfig-pre-rel-v1.2.json"),
 ]
 
-# The one deliberate difference from a real cluster: OSM's CRDs list the Envoy
-# level as a bare `- off`, which YAML 1.1 reads as boolean false. Our webhook
-# accepts "off", so the fixtures are generated against copies with it quoted.
+# OSM's CRDs list the Envoy level as a bare `- off`, which YAML 1.1 (kubectl,
+# Helm, osm-bootstrap) reads as boolean false. The cases are written from copies
+# with it quoted, so that they try the string "off" a user means; the oracle
+# judges them against the CRDs as they are, as a cluster holds them.
 OFF_RE = re.compile(r'(?m)^(\s*)- off$')
 
 
@@ -175,7 +176,7 @@ def spec_schema(crd, version):
 
 
 def quoted_crds(shared, tmp):
-    """Copies of the CRDs with the logLevel enum item quoted (- "off")."""
+    """Copies of the CRDs with the logLevel enum item quoted (- "off"), to write cases from."""
     src = os.path.join(shared, "reference", "osm-crds")
     out = {}
     for name in sorted({s[2] for s in SCHEMAS} | {o[1] for o in OBJECTS.values()}):
@@ -227,6 +228,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="golden-") as tmp:
         oracle = Oracle(shared, tmp)
         crds = quoted_crds(shared, tmp)
+        # What the oracle judges against: the CRDs as upstream ships them.
+        cluster = {name: os.path.join(shared, "reference", "osm-crds", name) for name in crds}
 
         objs = stored_objects(shared, crds)
         obj_dir = os.path.join(tmp, "objects")
@@ -238,10 +241,10 @@ def main():
                 f.write(text)
             tag, crd_name, version, _ = OBJECTS[fname]
             # each stored object must be valid, without warnings, and (v0.9) already defaulted
-            ok = oracle.patch(crds[crd_name], version, os.path.join(obj_dir, fname), {})
+            ok = oracle.patch(cluster[crd_name], version, os.path.join(obj_dir, fname), {})
             if ok != {"allowed": True, "warnings": []}:
                 raise RuntimeError(f"{fname} is not a valid stored object: {ok}")
-            back = oracle.stored(crds[crd_name], version, os.path.join(obj_dir, fname))
+            back = oracle.stored(cluster[crd_name], version, os.path.join(obj_dir, fname))
             added = sorted(set(flatten(back)) - set(flatten(obj)))
             if OBJECTS[fname][3] and back != obj:
                 raise RuntimeError(f"{fname}: defaults not fully applied: {added}")
@@ -260,10 +263,10 @@ def main():
             out_cases = []
             for case in sorted(cases, key=lambda c: c["name"]):
                 if "patch" in case:
-                    expect = oracle.patch(crds[crd_name], version, os.path.join(obj_dir, base), case["patch"])
+                    expect = oracle.patch(cluster[crd_name], version, os.path.join(obj_dir, base), case["patch"])
                     out_cases.append({"name": case["name"], "base": base, "patch": case["patch"], "expect": expect})
                 else:
-                    expect = oracle.create(crds[crd_name], version, case["object"])
+                    expect = oracle.create(cluster[crd_name], version, case["object"])
                     out_cases.append({"name": case["name"], "object": case["object"], "expect": expect})
             audit(f"{release}_{version}", schema, out_cases)
             doc = {"release": release, "apiVersion": version, "crd": crd_name, "k8s": K8S, "cases": out_cases}
