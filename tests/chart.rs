@@ -12,7 +12,8 @@
 //! upgrades, needs a cluster. `helm template` never sees a Secret, so every render generates a
 //! fresh CA; the tests check that what it generates is a usable CA and serving pair.
 //! kubernetes-validate has no schemas for CRD kinds; the cert-manager `Certificate`/`Issuer` and
-//! the `ServiceMonitor` are left out of its input (see `CRD_KINDS`) and checked field by field.
+//! the `ServiceMonitor` and `PrometheusRule` are left out of its input (see `CRD_KINDS`) and
+//! checked field by field (the monitoring objects in `chart_monitoring.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -36,10 +37,11 @@ const KUBE_VERSIONS: [&str; 2] = ["1.28.0", "1.33.0"];
 /// The newest of them, used where the version does not matter.
 const KUBE_LATEST: &str = "1.33.0";
 /// Kinds defined by CRDs, for which kubernetes-validate ships no schema (apiVersion, kind).
-const CRD_KINDS: [(&str, &str); 3] = [
+const CRD_KINDS: [(&str, &str); 4] = [
     ("cert-manager.io/v1", "Certificate"),
     ("cert-manager.io/v1", "Issuer"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -466,6 +468,17 @@ fn combos() -> Vec<Combo> {
         c("network-policy", NAMESPACE, set("networkPolicy.enabled=true")),
         c("service-monitor", NAMESPACE, set("serviceMonitor.enabled=true")),
         c(
+            "monitoring",
+            NAMESPACE,
+            [
+                set("serviceMonitor.enabled=true"),
+                set("prometheusRule.enabled=true"),
+                set("dashboard.enabled=true"),
+            ]
+            .concat(),
+        ),
+        c("different-nodes", NAMESPACE, set("requireDifferentNodes=true")),
+        c(
             "no-match-conditions",
             NAMESPACE,
             set("webhook.matchConditions.enabled=false"),
@@ -551,7 +564,7 @@ fn manifests_validate_strictly_against_kubernetes_1_28_and_1_33() {
             });
             for d in &crds {
                 assert!(
-                    combo.label.starts_with("mode-cert-manager") || d["kind"] == "ServiceMonitor",
+                    combo.label.starts_with("mode-cert-manager") || d["apiVersion"] == "monitoring.coreos.com/v1",
                     "{}: unexpected CRD object {}",
                     combo.label,
                     d["kind"]
@@ -2263,4 +2276,45 @@ fn notes_for_the_policy_wait_until_it_denies_before_trying_it() {
     // The loop runs the very dry run shown next, until the apiserver denies it.
     assert_eq!(wait, format!("while {try_it} >/dev/null 2>&1; do sleep 1; done"));
     assert!(joined.find(wait) < joined.find(&format!("\n   {try_it}\n")));
+}
+
+#[test]
+fn requires_different_nodes_only_when_asked_and_lets_affinity_replace_it() {
+    let m = render(&[]);
+    assert!(m.pod_spec()["affinity"].is_null(), "{}", m.pod_spec()["affinity"]);
+    let m = render(&["--set", "requireDifferentNodes=true"]);
+    let required = &m.pod_spec()["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+    assert_eq!(
+        required,
+        &json!([{
+            "topologyKey": "kubernetes.io/hostname",
+            "labelSelector": {"matchLabels": {
+                "app.kubernetes.io/name": "meshconfig-webhook",
+                "app.kubernetes.io/instance": RELEASE,
+            }},
+        }])
+    );
+    // The soft spread stays: it still spreads across zones of nodes the rule allows.
+    assert!(!arr(&m.pod_spec()["topologySpreadConstraints"]).is_empty());
+    let m = render(&[
+        "--set",
+        "requireDifferentNodes=true",
+        "--set",
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool",
+        "--set",
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists",
+    ]);
+    assert!(m.pod_spec()["affinity"]["podAntiAffinity"].is_null());
+    assert!(m.pod_spec()["affinity"]["nodeAffinity"].is_object());
+}
+
+#[test]
+fn declares_the_kubernetes_versions_its_templates_need() {
+    let chart = std::fs::read_to_string(repo().join("charts/meshconfig-webhook/Chart.yaml")).expect("Chart.yaml");
+    assert!(chart.contains("kubeVersion: \">=1.27.0-0\""), "{chart}");
+    // matchLabelKeys (topology spread) is what needs 1.27: the chart renders it by default.
+    let m = render_in(NAMESPACE, "1.27.0", &["--set", "webhook.matchConditions.enabled=false"]);
+    assert!(m.pod_spec()["topologySpreadConstraints"][0]["matchLabelKeys"].is_array());
+    let refused = try_template(NAMESPACE, "1.26.0", &[]).expect_err("Kubernetes 1.26 is refused");
+    assert!(refused.contains("kubeVersion"), "{refused}");
 }
