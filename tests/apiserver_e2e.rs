@@ -984,6 +984,188 @@ fn helm_install_registers_the_webhook_in_each_self_contained_certificate_mode() 
     }
 }
 
+/// cert-manager's Certificate and Issuer CRDs (fixtures), without the Helm directives upstream
+/// keeps in their labels, installed once into `cp`.
+fn install_cert_manager_crds(cp: &ControlPlane) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for file in ["crd-certificates.yaml", "crd-issuers.yaml"] {
+            let path = repo().join("tests/fixtures/cert-manager-crds").join(file);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut crd: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let meta = crd["metadata"].as_object_mut().expect("metadata");
+            meta.remove("labels");
+            meta.remove("annotations");
+            cp.apply(&crd.to_string());
+        }
+        cp.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/certificates.cert-manager.io",
+            "crd/issuers.cert-manager.io",
+        ])
+        .success("wait for cert-manager's CRDs");
+    });
+}
+
+#[test]
+fn accepts_the_charts_cert_manager_objects_under_cert_managers_own_schemas() {
+    let _logs = LogsOnFailure(&V1_2);
+    let cp: &ControlPlane = &V1_2;
+    install_cert_manager_crds(cp);
+    let ns = "cert-manager-objects";
+    cp.kubectl(&["create", "namespace", ns]).success("create namespace");
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    for (values, expected) in [
+        ("cert-manager.yaml", 4),
+        // An issuer of the user's: only the serving Certificate.
+        ("cert-manager-issuer.yaml", 1),
+    ] {
+        let values = repo().join("tests/fixtures/chart").join(values).display().to_string();
+        let out = std::process::Command::new(tool("helm"))
+            .args(["template", "mcw", &chart, "--namespace", ns, "-f", &values])
+            .args(["--show-only", "templates/cert-manager.yaml"])
+            .output()
+            .expect("run helm");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let manifests = String::from_utf8(out.stdout).expect("utf-8");
+        // kubectl's default field validation is Strict: an unknown or misplaced field is an error.
+        let run = cp
+            .kubectl_stdin(&["apply", "--dry-run=server", "-n", ns, "-f", "-"], Some(&manifests))
+            .success(&format!("the apiserver accepts the cert-manager objects of {values}"));
+        assert_eq!(run.stdout.lines().count(), expected, "{run:?}");
+        assert!(
+            run.stdout.lines().all(|l| l.ends_with("created (server dry run)")),
+            "{run:?}"
+        );
+    }
+    // The schemas are enforced: a field cert-manager does not have is refused.
+    let bogus = json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+        "metadata": {"name": "bogus", "namespace": ns},
+        "spec": {"secretName": "x", "issuerRef": {"name": "y"}, "rotationPolicy": "Never"}});
+    let run = cp.kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], Some(&bogus.to_string()));
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("unknown field \"spec.rotationPolicy\""), "{run:?}");
+    let _ = cp.kubectl(&["delete", "namespace", ns, "--wait=false"]);
+}
+
+/// The PEM certificates in `pem`, each trimmed, in order.
+fn pem_certs(pem: &str) -> Vec<String> {
+    pem.split_inclusive("-----END CERTIFICATE-----")
+        .map(str::trim)
+        .filter(|c| c.starts_with("-----BEGIN CERTIFICATE-----"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn helm_mode_upgrades_keep_the_secret_and_renew_trusts_both_cas_for_one_revision() {
+    let _logs = LogsOnFailure(&V1_2);
+    let cp: &ControlPlane = &V1_2;
+    let chart = repo().join("charts/meshconfig-webhook").display().to_string();
+    let (ns, release) = ("helm-renew", "mcw-renew");
+    let configuration = format!("{release}-meshconfig-webhook");
+    let secret = format!("{configuration}-tls");
+    cp.kubectl(&["create", "namespace", ns]).success("create namespace");
+    // The Secret's three keys, decoded by kubectl's own template function.
+    let pair = || -> Vec<String> {
+        ["ca.crt", "tls.crt", "tls.key"]
+            .iter()
+            .map(|k| {
+                let template = format!("{{{{index .data \"{k}\" | base64decode}}}}");
+                let run = cp
+                    .kubectl(&[
+                        "-n",
+                        ns,
+                        "get",
+                        "secret",
+                        &secret,
+                        "-o",
+                        &format!("go-template={template}"),
+                    ])
+                    .success("read the TLS Secret");
+                run.stdout.trim().to_owned()
+            })
+            .collect()
+    };
+    let bundle = || -> Vec<Vec<String>> {
+        let run = cp
+            .kubectl(&[
+                "get",
+                "validatingwebhookconfiguration",
+                &configuration,
+                "-o",
+                "go-template={{range .webhooks}}{{.clientConfig.caBundle | base64decode}}\n====\n{{end}}",
+            ])
+            .success("read the caBundles");
+        run.stdout
+            .split("\n====\n")
+            .filter(|b| !b.trim().is_empty())
+            .map(pem_certs)
+            .collect()
+    };
+    let helm = |verb: &str, extra: &[&str]| {
+        let mut args = vec![
+            verb,
+            release,
+            chart.as_str(),
+            "--namespace",
+            ns,
+            "--set",
+            "osm.meshNamespace=helm-renew",
+        ];
+        if verb == "upgrade" {
+            args.push("--reuse-values");
+        }
+        args.extend_from_slice(extra);
+        cp.helm(&args).success(&format!("helm {verb} {extra:?}"));
+    };
+
+    helm("install", &[]);
+    let first = pair();
+    let ca = pem_certs(&first[0]);
+    assert_eq!(ca.len(), 1, "{first:?}");
+    assert_eq!(
+        bundle(),
+        vec![ca.clone(), ca.clone()],
+        "both webhooks trust the Secret's CA"
+    );
+
+    // An ordinary upgrade keeps the Secret (the chart looks it up) and the CA the apiserver trusts.
+    helm("upgrade", &["--set", "replicaCount=3"]);
+    assert_eq!(pair(), first, "an upgrade must keep the serving pair");
+    assert_eq!(bundle(), vec![ca.clone(), ca.clone()]);
+
+    // renew: a new pair, and for this revision the bundle trusts the new CA and the old one.
+    helm("upgrade", &["--set", "certificates.helm.renew=true"]);
+    let renewed = pair();
+    assert_ne!(renewed[0], first[0], "renew makes a new CA");
+    assert_ne!(renewed[2], first[2], "and a new key");
+    let new_ca = pem_certs(&renewed[0]);
+    let both = [new_ca.clone(), ca.clone()].concat();
+    assert_eq!(bundle(), vec![both.clone(), both]);
+
+    // The next upgrade without renew keeps the new pair and drops the old CA.
+    helm("upgrade", &["--set", "certificates.helm.renew=false"]);
+    assert_eq!(pair(), renewed);
+    assert_eq!(bundle(), vec![new_ca.clone(), new_ca]);
+
+    cp.helm(&["uninstall", release, "--namespace", ns])
+        .success("helm uninstall");
+    let run = cp.kubectl(&[
+        "get",
+        "validatingwebhookconfiguration",
+        &configuration,
+        "--ignore-not-found",
+    ]);
+    assert_eq!(
+        run.stdout.trim(),
+        "",
+        "uninstall leaves no webhook configuration: {run:?}"
+    );
+}
+
 /// The chart installed with `helm install --wait` into a mesh's namespace (in-cluster: a
 /// Deployment that, without a kubelet, never gets a ready pod unless [`mark_ready`] says so).
 fn helm_install_wait(m: &Mesh, timeout: &str, extra: &[&str]) -> Run {
