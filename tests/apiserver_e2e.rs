@@ -445,6 +445,77 @@ fn rejects_delete_when_protected_and_accepts_it_when_not() {
 }
 
 #[test]
+fn accepts_the_write_the_apiserver_retries_after_a_503_with_retry_after() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _logs = LogsOnFailure(&V1_2);
+    let mut m = Mesh::new(
+        &V1_2,
+        "retry",
+        MeshOptions {
+            serve: vec!["--max-in-flight=1".into()],
+            ..MeshOptions::default()
+        },
+    );
+    m.serve_and_register();
+    let webhook = m.webhook.as_ref().expect("webhook");
+    let (addr, ca) = (webhook.addr, webhook.ca_pem.clone());
+    // A client that takes the one review slot and sends its body slowly: while it holds the
+    // slot, the webhook answers the apiserver `503 … retry` with `Retry-After: 1`.
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let body = support::read_json("reviews/meshconfig-create-v1.json").to_string();
+            let (first, rest) = body.split_at(body.len() / 2);
+            let mut tls = support::tls_stream(addr, &ca).await;
+            let head = format!(
+                "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+                body.len()
+            );
+            tls.write_all(head.as_bytes()).await.expect("write the first half");
+            tls.flush().await.expect("flush");
+            // The server takes the slot once it has the headers.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            held_tx.send(()).expect("signal");
+            tokio::time::sleep(Duration::from_millis(3000)).await;
+            tls.write_all(rest.as_bytes()).await.expect("write the rest");
+            let mut answer = Vec::new();
+            let _ = tls.read_to_end(&mut answer).await;
+            String::from_utf8_lossy(&answer).into_owned()
+        })
+    });
+    held_rx.recv().expect("the slot is held");
+    let started = Instant::now();
+    let run = m.patch(r#"{"spec":{"certificate":{"serviceCertValidityDuration":"24x"}}}"#, &[]);
+    let took = started.elapsed();
+    let held = holder.join().expect("holder");
+    assert!(held.starts_with("HTTP/1.1 200"), "{held}");
+    // The apiserver got 503s, waited as told and retried within its 5 s timeout: the answer is the
+    // webhook's decision, not a failed call.
+    assert_eq!(
+        run.stderr,
+        "The MeshConfig \"osm-mesh-config\" is invalid: spec.certificate.serviceCertValidityDuration: Invalid value: \"24x\": time: unknown unit \"x\" in duration \"24x\"\n",
+        "{run:?}"
+    );
+    let refused = m
+        .webhook
+        .as_ref()
+        .expect("webhook")
+        .logs()
+        .iter()
+        .filter(|l| l.contains("too many admission reviews in flight"))
+        .count();
+    assert!(refused >= 1, "the apiserver's first call must have met the held slot");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "answered after {took:?}: not by a retry"
+    );
+}
+
+#[test]
 fn failure_policy_fail_refuses_and_ignore_admits_writes_while_the_webhook_is_down() {
     let _logs = LogsOnFailure(&V1_2);
     for (policy, admitted) in [("Fail", false), ("Ignore", true)] {
