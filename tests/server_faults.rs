@@ -554,3 +554,34 @@ async fn long_soak_keeps_memory_flat() {
         "RSS grew more than 10%: {start_rss} → {end_rss} KiB"
     );
 }
+
+/// The panic handling above runs in a debug build (the injection is compiled only there); the
+/// release build (the image's `cargo build --release`) catches panics the same way only while it
+/// unwinds. This pins what would silently break that: `panic = "abort"` in a release profile or
+/// in the Dockerfile's build.
+#[test]
+fn release_builds_unwind_so_a_panic_is_answered_there_too() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    // Every `panic` key of a [profile.*] section, in Cargo.toml and a cargo config if any.
+    for file in ["Cargo.toml", ".cargo/config.toml", ".cargo/config"] {
+        let Ok(text) = std::fs::read_to_string(format!("{root}/{file}")) else {
+            continue;
+        };
+        let mut section = String::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.to_owned();
+            } else if section.starts_with("profile") && line.split('=').next().map(str::trim) == Some("panic") {
+                assert!(!line.contains("abort"), "{file} [{section}]: {line}");
+            }
+        }
+    }
+    let dockerfile = std::fs::read_to_string(format!("{root}/Dockerfile")).expect("Dockerfile");
+    assert!(
+        dockerfile.contains("cargo build --release"),
+        "the image is a release build"
+    );
+    for forbidden in ["panic=abort", "panic = \"abort\"", "CARGO_PROFILE_RELEASE_PANIC"] {
+        assert!(!dockerfile.contains(forbidden), "the Dockerfile sets {forbidden}");
+    }
+}
