@@ -728,6 +728,56 @@ mod tests {
         );
     }
 
+    // Paused time: the 10 s wait passes at once, and only once nothing else can run.
+    #[tokio::test(start_paused = true)]
+    async fn answers_a_review_that_waits_too_long_for_memory_with_503_and_retry_after() {
+        use tower::ServiceExt as _;
+        let config = ServeConfig::new(Policy {
+            release: crate::schema::Release::LATEST,
+            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
+            protect_delete: false,
+            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
+        });
+        let state = WebhookState::new(&config, Arc::new(admin::Metrics::new()));
+        let kib = u32::try_from(REVIEW_MEMORY_BUDGET_BYTES / 1024).expect("fits");
+        let held = state.inner.memory.try_acquire_many(kib).expect("all the review memory");
+        let request = || {
+            Request::builder()
+                .method(Method::POST)
+                .uri(ADMISSION_PATH)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, "2")
+                .body(Body::from("{}"))
+                .expect("request")
+        };
+        let started = tokio::time::Instant::now();
+        let response = webhook_router(state.clone())
+            .oneshot(request())
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(started.elapsed(), REVIEW_MEMORY_WAIT, "it waited, then gave up");
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.expect("body");
+        assert_eq!(
+            String::from_utf8_lossy(&body),
+            "the reviews in progress use the webhook's memory (64 MiB) for over 10s; retry\n"
+        );
+        // Memory back: the same request gets past the wait, and its body is read (and refused
+        // as no AdmissionReview).
+        drop(held);
+        let started = tokio::time::Instant::now();
+        let response = webhook_router(state).oneshot(request()).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(started.elapsed() < REVIEW_MEMORY_WAIT);
+    }
+
     #[cfg(debug_assertions)]
     #[test]
     fn turns_a_panic_in_the_review_into_an_internal_error_denial() {
