@@ -826,17 +826,8 @@ fn validate_answers_every_enum_of_every_shipped_crd_as_a_server_side_dry_run() {
     let mut compared = 0;
     let mut disagreements = Vec::new();
     for (crd, schemas) in CRD_WALK {
-        let path = repo().join("tests/fixtures/osm-crds").join(crd);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // Applied as kubectl applies OSM's CRD (YAML 1.1), replacing the release before.
-        cp.apply(&text);
-        cp.kubectl(&[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/meshconfigs.config.openservicemesh.io",
-        ])
-        .success("wait for the MeshConfig CRD");
+        cp.install_osm_crd(crd);
         for (release, preset) in *schemas {
             let mut m = Mesh::new(
                 cp,

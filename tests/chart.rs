@@ -814,6 +814,7 @@ fn deployment_is_restricted_spread_and_sized() {
     assert_eq!(pdb["spec"]["minAvailable"], 1);
     assert_eq!(pdb["spec"]["selector"]["matchLabels"], *selector);
     assert_eq!(deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+    assert_eq!(deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"], 1);
     // A single replica gets no PDB (minAvailable 1 would block every drain).
     assert!(!render(&["--set", "replicaCount=1"]).has("PodDisruptionBudget"));
 

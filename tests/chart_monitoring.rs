@@ -50,6 +50,10 @@ const PROMQL: &[&str] = &[
 ];
 
 fn render() -> Vec<Value> {
+    render_with(&[])
+}
+
+fn render_with(extra: &[&str]) -> Vec<Value> {
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/meshconfig-webhook");
     let out = Command::new(tool("helm"))
         .args([
@@ -65,6 +69,7 @@ fn render() -> Vec<Value> {
             "--set",
             "dashboard.enabled=true",
         ])
+        .args(extra)
         .output()
         .expect("run helm");
     assert!(
@@ -316,4 +321,63 @@ fn the_checker_catches_a_misspelt_metric_label_and_value() {
         1
     );
     assert_eq!(check("rat(meshconfig_webhook_requests_total[5m])", &exported).len(), 1);
+}
+
+/// Each alert of the rendered PrometheusRule: (expr, for, severity).
+fn alerts(docs: &[Value]) -> BTreeMap<String, (String, String, String)> {
+    let rule = docs
+        .iter()
+        .find(|d| d["kind"] == "PrometheusRule")
+        .expect("a PrometheusRule");
+    let mut out = BTreeMap::new();
+    for group in rule["spec"]["groups"].as_array().expect("groups") {
+        for r in group["rules"].as_array().expect("rules") {
+            let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
+            out.insert(
+                s(&r["alert"]),
+                (s(&r["expr"]), s(&r["for"]), s(&r["labels"]["severity"])),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn alert_thresholds_and_severities_are_the_values_documented() {
+    // The defaults docs/operations.md ("Alerts and a dashboard") and values.yaml state.
+    let a = alerts(&render());
+    let at = |name: &str| a.get(name).unwrap_or_else(|| panic!("no alert {name}"));
+    assert_eq!(at("MeshConfigWebhookNoReadyReplica").1, "5m");
+    assert_eq!(at("MeshConfigWebhookNoReadyReplica").2, "critical");
+    assert!(
+        at("MeshConfigWebhookCertificateExpiresSoon").0.ends_with("< 1209600"),
+        "14 days"
+    );
+    assert!(at("MeshConfigWebhookCertificateReloadFailing").0.contains("[15m]) > 0"));
+    assert!(at("MeshConfigWebhookErrors").0.ends_with("> 0.05"));
+    assert!(at("MeshConfigWebhookSlow").0.ends_with("> 1"));
+    for name in [
+        "MeshConfigWebhookCertificateExpiresSoon",
+        "MeshConfigWebhookCertificateReloadFailing",
+        "MeshConfigWebhookErrors",
+        "MeshConfigWebhookSlow",
+    ] {
+        assert_eq!(at(name).2, "warning", "{name}");
+    }
+    // And the values move them.
+    let a = alerts(&render_with(&[
+        "--set",
+        "prometheusRule.for=15m",
+        "--set",
+        "prometheusRule.certificateExpiryDays=30",
+        "--set",
+        "prometheusRule.errorRatio=0.2",
+        "--set",
+        "prometheusRule.p99Seconds=2.5",
+    ]));
+    let at = |name: &str| a.get(name).unwrap_or_else(|| panic!("no alert {name}"));
+    assert_eq!(at("MeshConfigWebhookNoReadyReplica").1, "15m");
+    assert!(at("MeshConfigWebhookCertificateExpiresSoon").0.ends_with("< 2592000"));
+    assert!(at("MeshConfigWebhookErrors").0.ends_with("> 0.2"));
+    assert!(at("MeshConfigWebhookSlow").0.ends_with("> 2.5"));
 }

@@ -167,7 +167,7 @@ async fn allows_two_hundred_and_eighty_thousand_duplicate_cidrs_with_bounded_war
 #[tokio::test]
 async fn reviews_large_bodies_one_at_a_time_within_the_memory_budget() {
     // Three 2.9 MB reviews at once: each takes the whole review memory budget, so they are
-    // decided one after another and the peak is that of one (about 34 MiB), not three.
+    // decided one after another and the peak is near that of one (41-43 MiB), not three.
     // The chart's allocator settings (charts/…/deployment.yaml): two malloc arenas
     // (MALLOC_ARENA_MAX), so freed memory is reused across review threads rather than kept in an
     // arena per thread, and its per-thread cache.

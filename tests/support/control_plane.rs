@@ -383,19 +383,25 @@ current-context: e2e
     /// tests/fixtures/osm-crds) installed and established.
     pub fn with_osm_crd(crd: &str) -> ControlPlane {
         let cp = ControlPlane::start();
+        cp.install_osm_crd(crd);
+        cp
+    }
+
+    /// Applies OSM's CRD `crd` (a file of `tests/fixtures/osm-crds`) as kubectl applies it
+    /// (YAML 1.1), replacing the one installed before, and waits until it is established.
+    pub fn install_osm_crd(&self, crd: &str) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/osm-crds")
             .join(crd);
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        cp.apply(&text);
-        cp.kubectl(&[
+        self.apply(&text);
+        self.kubectl(&[
             "wait",
             "--for=condition=Established",
             "--timeout=60s",
             "crd/meshconfigs.config.openservicemesh.io",
         ])
         .success("wait for the MeshConfig CRD");
-        cp
     }
 
     /// Runs the pinned kubectl with this control plane's kubeconfig (and a private cache).
