@@ -9,8 +9,9 @@
 //! fail (never skip) and say so.
 //!
 //! Not covered here: helm mode's `lookup` of the existing Secret, which keeps the CA across
-//! upgrades, needs a cluster. `helm template` never sees a Secret, so every render generates a
-//! fresh CA; the tests check that what it generates is a usable CA and serving pair.
+//! upgrades, needs a cluster (tests/apiserver_e2e.rs upgrades a release on the real control
+//! plane). `helm template` never sees a Secret, so every render generates a fresh CA; the tests
+//! check that what it generates is a usable CA and serving pair.
 //! kubernetes-validate has no schemas for CRD kinds; the cert-manager `Certificate`/`Issuer` and
 //! the `ServiceMonitor` and `PrometheusRule` are left out of its input (see `CRD_KINDS`) and
 //! checked field by field (the monitoring objects in `chart_monitoring.rs`).
