@@ -182,3 +182,55 @@ async fn accepts_sigint_like_sigterm() {
     assert!(ok.success());
     assert_eq!(wh.wait(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
 }
+
+#[tokio::test]
+async fn counts_every_http_level_refusal_as_an_unknown_error_and_names_the_accepted_coding() {
+    // docs/operations.md: each HTTP-level refusal counts as
+    // requests_total{operation="unknown",kind="unknown",decision="error"}.
+    let wh = Webhook::start(&["--max-body-bytes", "1024"]);
+    let client = wh.client();
+    let review = review("admission.k8s.io/v1", "CREATE", Some(&meshconfig_v1_2()), None).to_string();
+    let post = |path: &str| client.post(wh.url(path)).header("content-type", "application/json");
+    let cases = [
+        (post("/other").body(review.clone()), 404),
+        (client.get(wh.url("/validate")), 405),
+        (
+            client
+                .post(wh.url("/validate"))
+                .header("content-type", "application/yaml")
+                .body(review.clone()),
+            415,
+        ),
+        (
+            post("/validate")
+                .header("content-encoding", "gzip")
+                .body(review.clone()),
+            415,
+        ),
+        (post("/validate").body("x".repeat(2048)), 413),
+        (post("/validate").body("not json"), 400),
+    ];
+    let count = cases.len();
+    for (request, status) in cases {
+        let r = request.send().await.expect("send");
+        assert_eq!(r.status().as_u16(), status);
+        if status == 415 {
+            // RFC 7694: a 415 for a coding names the codings accepted; for a media type, none.
+            let coding = r
+                .headers()
+                .get("accept-encoding")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let text = r.text().await.expect("text");
+            if text.contains("Content-Encoding") {
+                assert_eq!(coding.as_deref(), Some("identity"), "{text}");
+            } else {
+                assert_eq!(coding, None, "{text}");
+            }
+        }
+    }
+    let metrics = wh.metrics().await;
+    let line =
+        format!(r#"meshconfig_webhook_requests_total{{operation="unknown",kind="unknown",decision="error"}} {count}"#);
+    assert!(metrics.contains(&line), "{line} missing:\n{metrics}");
+}

@@ -478,6 +478,11 @@ async fn accepts_requests_and_logs_each_decision() {
     assert_eq!(event["name"], "osm-mesh-config");
     assert_eq!(event["allowed"], false);
     assert_eq!(event["denied"], "spec.traffic.enableEgress");
+    // `reason`, as docs/operations.md lists among the decision's fields: the Status message.
+    assert_eq!(
+        event["reason"],
+        "MeshConfig.config.openservicemesh.io \"osm-mesh-config\" is invalid: spec.traffic.enableEgress: Invalid value: \"string\": spec.traffic.enableEgress in body must be of type boolean: \"string\""
+    );
 }
 
 #[tokio::test]
