@@ -597,7 +597,7 @@ fn render(r: &Report) -> String {
     s
 }
 
-/// The README's row of agreement figures for a judged release.
+/// docs/rules.md's row of agreement figures for a judged release.
 fn readme_row(r: &Report, judge: &str) -> String {
     let admitted = r.cases - r.crd_rejected;
     let agreed: usize = r.judged.values().sum();
@@ -619,10 +619,10 @@ fn assert_agrees(r: &Report, judge: &str) {
         r.disagreements.len()
     );
     let row = readme_row(r, judge);
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).expect("docs/rules.md");
     assert!(
         readme.lines().any(|l| l == row),
-        "README.md's agreement figures for {judge} are not what was measured; the row is:\n{row}"
+        "docs/rules.md's agreement figures for {judge} are not what was measured; the row is:\n{row}"
     );
 }
 
@@ -648,10 +648,10 @@ fn denies_exactly_what_osm_v1_0_0_mishandles() {
     assert_agrees(&r, "OSM v1.0.0, MeshConfig v1alpha1");
 }
 
-/// The README's "What the CRD already checks" rows: merge patches on the v1.2.4 preset. The
+/// docs/rules.md's "What the CRD already checks" rows: merge patches on the v1.2.4 preset. The
 /// table's other columns are measured: the CRD's answer on a real apiserver, what OSM's own code
 /// did, and the webhook's answer.
-const README_ROWS: &[&str] = &[
+const RULES_ROWS: &[&str] = &[
     r#"{"certificate": {"serviceCertValidityDuration": "24x"}}"#,
     r#"{"certificate": {"serviceCertValidityDuration": "30s"}}"#,
     r#"{"certificate": {"certKeyBitSize": 12}}"#,
@@ -704,8 +704,8 @@ fn readme_table(measured: &[Measured]) -> String {
     let mut t = String::from(
         "| change (merge patch on the v1.2.4 preset) | the CRD and OSM alone (measured) | with this webhook |\n|---|---|---|\n",
     );
-    for (row, m) in README_ROWS.iter().zip(measured) {
-        let patch: Value = serde_json::from_str(row).expect("a README row is JSON");
+    for (row, m) in RULES_ROWS.iter().zip(measured) {
+        let patch: Value = serde_json::from_str(row).expect("a rules.md row is JSON");
         let (alone, webhook) = match (&m.crd_rejected, &m.osm, &m.webhook) {
             (Some(message), _, _) => (
                 format!(
@@ -768,14 +768,14 @@ fn readme_table(measured: &[Measured]) -> String {
     t
 }
 
-/// The README's table of what the CRD alone lets through is measured, not written: each row is
-/// run through the real apiserver, OSM's code and the webhook, and the README must hold the
+/// docs/rules.md's table of what the CRD alone lets through is measured, not written: each row is
+/// run through the real apiserver, OSM's code and the webhook, and docs/rules.md must hold the
 /// result.
 #[test]
 fn the_readme_table_is_what_the_apiserver_osm_and_the_webhook_do() {
-    let patches: Vec<Value> = README_ROWS
+    let patches: Vec<Value> = RULES_ROWS
         .iter()
-        .map(|r| serde_json::from_str(r).expect("a README row is JSON"))
+        .map(|r| serde_json::from_str(r).expect("a rules.md row is JSON"))
         .collect();
     let refs: Vec<&Value> = patches.iter().collect();
     let measured = measure(
@@ -786,10 +786,10 @@ fn the_readme_table_is_what_the_apiserver_osm_and_the_webhook_do() {
         &refs,
     );
     let table = readme_table(&measured);
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).expect("docs/rules.md");
     assert!(
         readme.contains(&table),
-        "README.md's table of what the CRD alone admits is not what was measured; replace it with:\n{table}"
+        "docs/rules.md's table of what the CRD alone admits is not what was measured; replace it with:\n{table}"
     );
 }
 
@@ -997,9 +997,9 @@ fn denies_exactly_what_osm_v0_8_4_mishandles_and_is_stricter_than_its_webhook_on
         stricter.len(),
         laxer.len()
     );
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).expect("docs/rules.md");
     assert!(
         readme.lines().any(|l| l == row),
-        "README.md's agreement figures for OSM v0.8.4 are not what was measured; the row is:\n{row}"
+        "docs/rules.md's agreement figures for OSM v0.8.4 are not what was measured; the row is:\n{row}"
     );
 }

@@ -1,7 +1,7 @@
 //! The generated ValidatingAdmissionPolicy on a real kube-apiserver (v1.37, `make tools`) with
 //! OSM's v1.2.4 MeshConfig CRD: every release line's policy is accepted without type-checking
 //! warnings, and the webhook's engine and the policy agree on a shared corpus (the semantic cases
-//! of `tests/validate_semantic.rs`, the README's CRD-admitted harmful values, every release's
+//! of `tests/validate_semantic.rs`, docs/rules.md's CRD-admitted harmful values, every release's
 //! preset, and ratcheting updates): same verdict, and the field the policy denies is one the
 //! webhook denies. Also: the chart's `enforcement=policy` applied and enforcing, and the CEL cost
 //! and time on the grown objects of the benches.

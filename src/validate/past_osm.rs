@@ -6,7 +6,7 @@
 //! (`tools/osm-consumer`) and requires a denial exactly where OSM mishandles the value. OSM hands
 //! the values below to another program unchanged (Envoy, the kubelet, the apiserver's pod
 //! validation), so OSM's code cannot show the harm; each entry says where it happens. A denial
-//! on one of these fields (or below it) is not counted as a disagreement. The README's table is
+//! on one of these fields (or below it) is not counted as a disagreement. The table in docs/rules.md is
 //! rendered from this one ([`markdown`]).
 
 /// A field whose values OSM passes on to a program that fails on the ones the rule denies.
@@ -15,7 +15,7 @@ pub struct PastOsm {
     /// The field as the schema names it (`spec.…`, or `data.…` for an `osm-config` key); errors
     /// on it or below it are covered.
     pub field: &'static str,
-    /// Where the harm happens (the README's table, the differential test's report).
+    /// Where the harm happens (docs/rules.md's table, the differential test's report).
     pub harm: &'static str,
 }
 
@@ -129,7 +129,7 @@ pub const PAST_OSM: &[PastOsm] = &[
     },
 ];
 
-/// The table in the README.
+/// The table in docs/rules.md.
 pub fn markdown() -> String {
     let mut out = String::from("| field | where the harm happens |\n|---|---|\n");
     for e in PAST_OSM {
@@ -150,11 +150,11 @@ mod tests {
 
     #[test]
     fn the_readme_table_is_generated_from_this_one() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/rules.md");
         let table = markdown();
         assert!(
             readme.contains(&table),
-            "README.md's table of harm past OSM is stale; replace it with:\n{table}"
+            "docs/rules.md's table of harm past OSM is stale; replace it with:\n{table}"
         );
     }
 
