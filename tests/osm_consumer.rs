@@ -378,6 +378,32 @@ struct Report {
     past_osm_used: BTreeMap<&'static str, usize>,
 }
 
+impl Report {
+    /// Judges one admitted case and counts it: agreed (by kind, with the harm-past-OSM entries it
+    /// used) or a disagreement saying what each side did.
+    fn add(&mut self, id: &str, decision: &admission::Decision, verdict: &Verdict) {
+        match judge(decision, verdict) {
+            Ok((j, used)) => {
+                *self.judged.entry(j).or_default() += 1;
+                for u in used {
+                    *self.past_osm_used.entry(u).or_default() += 1;
+                }
+            }
+            Err(what) => self.disagreements.push(Disagreement {
+                id: id.to_owned(),
+                what: format!(
+                    "{what}\n    webhook: {} {:?}; warnings {:?}\n    OSM: harm {:?}; ignored {:?}",
+                    if decision.allowed() { "allowed" } else { "denied" },
+                    decision.denied_fields,
+                    decision.warnings,
+                    verdict.harm,
+                    verdict.ignored
+                ),
+            }),
+        }
+    }
+}
+
 fn webhook_decision(release: Release, object: &Value) -> admission::Decision {
     let policy = Policy {
         release,
@@ -511,25 +537,7 @@ fn judge_release(release: Release, crd: &str, preset_file: &str, consumer: &str)
             report.crd_rejected += 1;
             continue;
         };
-        match judge(decision, verdict) {
-            Ok((j, used)) => {
-                *report.judged.entry(j).or_default() += 1;
-                for u in used {
-                    *report.past_osm_used.entry(u).or_default() += 1;
-                }
-            }
-            Err(what) => report.disagreements.push(Disagreement {
-                id: case.id.clone(),
-                what: format!(
-                    "{what}\n    webhook: {} {:?}; warnings {:?}\n    OSM: harm {:?}; ignored {:?}",
-                    if decision.allowed() { "allowed" } else { "denied" },
-                    decision.denied_fields,
-                    decision.warnings,
-                    verdict.harm,
-                    verdict.ignored
-                ),
-            }),
-        }
+        report.add(&case.id, decision, verdict);
     }
     report
 }
@@ -921,25 +929,7 @@ fn denies_exactly_what_osm_v0_8_4_mishandles_and_is_stricter_than_its_webhook_on
             Reply::Review { decision, .. } => *decision,
             Reply::BadRequest(e) => panic!("{id}: {e}"),
         };
-        match judge(&decision, verdict) {
-            Ok((j, used)) => {
-                *report.judged.entry(j).or_default() += 1;
-                for u in used {
-                    *report.past_osm_used.entry(u).or_default() += 1;
-                }
-            }
-            Err(what) => report.disagreements.push(Disagreement {
-                id: id.clone(),
-                what: format!(
-                    "{what}\n    webhook: {} {:?}; warnings {:?}\n    OSM: harm {:?}; ignored {:?}",
-                    if decision.allowed() { "allowed" } else { "denied" },
-                    decision.denied_fields,
-                    decision.warnings,
-                    verdict.harm,
-                    verdict.ignored
-                ),
-            }),
-        }
+        report.add(id, &decision, verdict);
         let theirs = verdict.raw["osmWebhook"]["allowed"]
             .as_bool()
             .unwrap_or_else(|| panic!("{id}: no osmWebhook verdict in {}", verdict.raw));

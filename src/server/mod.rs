@@ -666,6 +666,16 @@ fn log_decision(d: &Decision) {
 mod tests {
     use super::*;
 
+    /// The server's defaults for the latest release.
+    fn test_config() -> ServeConfig {
+        ServeConfig::new(Policy {
+            release: crate::schema::Release::LATEST,
+            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
+            protect_delete: false,
+            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
+        })
+    }
+
     #[test]
     fn accepts_json_content_types_only() {
         let mut h = HeaderMap::new();
@@ -698,12 +708,7 @@ mod tests {
     #[tokio::test]
     async fn answers_overload_with_503_and_retry_after() {
         use tower::ServiceExt as _;
-        let mut config = ServeConfig::new(Policy {
-            release: crate::schema::Release::LATEST,
-            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
-            protect_delete: false,
-            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
-        });
+        let mut config = test_config();
         config.max_in_flight = 1;
         let state = WebhookState::new(&config, Arc::new(admin::Metrics::new()));
         let _held = state.inner.in_flight.try_acquire().expect("the only slot");
@@ -732,12 +737,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn answers_a_review_that_waits_too_long_for_memory_with_503_and_retry_after() {
         use tower::ServiceExt as _;
-        let config = ServeConfig::new(Policy {
-            release: crate::schema::Release::LATEST,
-            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
-            protect_delete: false,
-            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
-        });
+        let config = test_config();
         let state = WebhookState::new(&config, Arc::new(admin::Metrics::new()));
         let kib = u32::try_from(REVIEW_MEMORY_BUDGET_BYTES / 1024).expect("fits");
         let held = state.inner.memory.try_acquire_many(kib).expect("all the review memory");
@@ -781,13 +781,7 @@ mod tests {
     #[cfg(debug_assertions)]
     #[test]
     fn turns_a_panic_in_the_review_into_an_internal_error_denial() {
-        use crate::schema::Release;
-        let config = ServeConfig::new(Policy {
-            release: Release::LATEST,
-            mesh_namespace: DEFAULT_MESH_NAMESPACE.into(),
-            protect_delete: false,
-            unknown_configmap_keys: crate::validate::UnknownKeys::Deny,
-        });
+        let config = test_config();
         let mut inner = WebhookInner {
             policy: config.policy.clone(),
             metrics: Arc::new(admin::Metrics::new()),
