@@ -320,6 +320,9 @@ pub struct Node {
     /// The CRD's enum as written (bare YAML scalars); [`Node::enum_members`] is what the
     /// apiserver holds.
     pub enum_values: &'static [&'static str],
+    /// `enum_values` as YAML 1.1 loads them, resolved once when the schema is built (every
+    /// review checks them).
+    loaded_enum: Vec<EnumMember>,
     pub minimum: Option<i64>,
     pub maximum: Option<i64>,
     pub pattern: Option<Pattern>,
@@ -337,6 +340,7 @@ impl Node {
             items: None,
             required: Vec::new(),
             enum_values: &[],
+            loaded_enum: Vec::new(),
             minimum: None,
             maximum: None,
             pattern: None,
@@ -353,7 +357,7 @@ impl Node {
 
     /// The enum as the apiserver holds it after loading the CRD as YAML 1.1, in CRD order.
     pub fn enum_members(&self) -> impl Iterator<Item = EnumMember> + '_ {
-        self.enum_values.iter().map(|w| EnumMember::loaded(w))
+        self.loaded_enum.iter().copied()
     }
 }
 
@@ -409,6 +413,7 @@ fn build(id: SchemaId) -> Schema {
     for f in FIELDS.iter().filter(|f| f.schemas & bit != 0) {
         let mut node = Node::new(f.ty);
         node.enum_values = f.enum_values;
+        node.loaded_enum = f.enum_values.iter().map(|w| EnumMember::loaded(w)).collect();
         node.minimum = f.minimum;
         node.maximum = f.maximum;
         // The table's patterns are constants compiled by a unit test; a failure is a bug.
